@@ -174,12 +174,14 @@ SessionState = Literal["NotInSession", "Chatbot", "WaitingForAgentAnswering", "Q
 class Reading(Generic[T]):
     """A value read from a vendor, with when it was read and whether it is stale.
 
-    `stale` is true when the budget was spent and the last good answer is served instead.
+    `stale` is true when a fresh read was not possible (budget spent, vendor down) and the
+    last good answer is served instead; `stale_reason` says why, in a supervisor's words.
     """
 
     value: T
     fetched_at: float
     stale: bool = False
+    stale_reason: str = ""
 
     def age(self, now: float) -> float:
         return max(0.0, now - self.fetched_at)

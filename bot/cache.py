@@ -1,0 +1,139 @@
+"""Read cache for vendor answers: TTL, single-flight, last good answer as a fallback.
+
+- Fresh entries live in a `cachetools.TLRUCache` whose clock is ours, so tests move time.
+- Single-flight: while one thread fetches a key, every other asker of that key waits for
+  the same answer, so a hundred supervisors typing `/desk who` make one vendor call.
+- Fallback: when a fetch fails for a reason that passes (budget spent, vendor busy or down),
+  the last good answer is served, marked stale with its age and the reason.
+- Errors are never cached. `invalidate` bumps a generation so a fetch that started before a
+  write cannot store pre-write data afterwards.
+
+Bolt runs listeners on a thread pool: everything here is guarded by one lock.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, replace
+from typing import Any, TypeVar
+
+from cachetools import LRUCache, TLRUCache
+
+from bot.clock import SYSTEM_CLOCK, Clock
+from bot.errors import BudgetExhausted, DeskError, RateLimited, RequestError
+from bot.models import Reading
+
+T = TypeVar("T")
+
+# Failures that say "not now" rather than "wrong": a stale answer beats no answer for these.
+FALLBACK_ERRORS: tuple[type[Exception], ...] = (BudgetExhausted, RateLimited, RequestError)
+FLIGHT_WAIT_SECONDS = (
+    60.0  # a leader always finishes within its client timeouts; this is a backstop
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    reading: Reading[Any]
+    expires_at: float
+
+
+class _Flight:
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.reading: Reading[Any] | None = None
+        self.error: BaseException | None = None
+
+
+class ReadCache:
+    def __init__(
+        self, *, clock: Clock = SYSTEM_CLOCK, maxsize: int = 4096, last_good_maxsize: int = 4096
+    ) -> None:
+        self._clock = clock
+        self._fresh: TLRUCache[Hashable, _Entry] = TLRUCache(
+            maxsize=maxsize, ttu=lambda _key, entry, _now: entry.expires_at, timer=clock.time
+        )
+        self._last_good: LRUCache[Hashable, Reading[Any]] = LRUCache(maxsize=last_good_maxsize)
+        self._flights: dict[Hashable, _Flight] = {}
+        self._generations: dict[Hashable, int] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, ttl: float, fetch: Callable[[], T]) -> Reading[T]:
+        """The cached reading for `key`, or one fresh `fetch()` shared by all concurrent askers."""
+        with self._lock:
+            entry = self._fresh.get(key)
+            if entry is not None:
+                return entry.reading
+            flight = self._flights.get(key)
+            leader = flight is None
+            if flight is None:
+                flight = self._flights[key] = _Flight()
+            generation = self._generations.get(key, 0)
+        if not leader:
+            return self._follow(flight)
+        try:
+            flight.reading = self._fetch(key, ttl, fetch, generation)
+            return flight.reading
+        except BaseException as error:
+            flight.error = error
+            raise
+        finally:
+            with self._lock:
+                self._flights.pop(key, None)
+            flight.done.set()
+
+    def peek(self, key: Hashable) -> Reading[Any] | None:
+        """The last good reading for `key`, fresh or not, without fetching."""
+        with self._lock:
+            return self._last_good.get(key)
+
+    def put(self, key: Hashable, ttl: float, value: T) -> Reading[T]:
+        """Store a value read by other means (a write path's re-read) as the freshest answer."""
+        reading = Reading(value=value, fetched_at=self._clock.time())
+        with self._lock:
+            self._generations[key] = self._generations.get(key, 0) + 1
+            self._store(key, ttl, reading)
+        return reading
+
+    def invalidate(self, *keys: Hashable) -> None:
+        """Forget fresh answers for `keys` (their last good answers stay as a fallback)."""
+        with self._lock:
+            for key in keys:
+                self._fresh.pop(key, None)
+                self._generations[key] = self._generations.get(key, 0) + 1
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._last_good)
+
+    def _fetch(
+        self, key: Hashable, ttl: float, fetch: Callable[[], T], generation: int
+    ) -> Reading[T]:
+        try:
+            value = fetch()
+        except FALLBACK_ERRORS as error:
+            with self._lock:
+                last = self._last_good.get(key)
+            if last is None:
+                raise
+            reason = error.sentence if isinstance(error, DeskError) else str(error)
+            return replace(last, stale=True, stale_reason=reason)
+        reading = Reading(value=value, fetched_at=self._clock.time())
+        with self._lock:
+            if self._generations.get(key, 0) == generation:
+                self._store(key, ttl, reading)
+        return reading
+
+    def _store(self, key: Hashable, ttl: float, reading: Reading[Any]) -> None:
+        self._fresh[key] = _Entry(reading, self._clock.time() + ttl)
+        self._last_good[key] = reading
+
+    @staticmethod
+    def _follow(flight: _Flight) -> Reading[Any]:
+        if not flight.done.wait(FLIGHT_WAIT_SECONDS):
+            raise TimeoutError("a shared vendor read did not finish")
+        if flight.error is not None:
+            raise flight.error
+        assert flight.reading is not None
+        return flight.reading

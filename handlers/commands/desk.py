@@ -1,0 +1,95 @@
+"""`/desk`: ack at once, parse, run one subcommand, answer; never die of one request."""
+
+from __future__ import annotations
+
+import difflib
+import secrets
+from logging import Logger
+from typing import Any
+
+from slack_bolt import Ack, Respond
+from slack_sdk import WebClient
+
+from bot.desk import Desk
+from bot.errors import AmbiguousGroup, DeskError
+from bot.messages import TemplateError
+from handlers.commands.registry import SUBCOMMANDS, Invocation, Subcommand
+from handlers.parsing import ParseError, split_args
+from handlers.render import Reply, error_reply, escape, section
+
+LOOKING_UP = ":mag: Looking that up…"
+
+
+def handle_desk_command(
+    ack: Ack,
+    command: dict[str, Any],
+    respond: Respond,
+    client: WebClient,
+    desk: Desk,
+    logger: Logger,
+) -> None:
+    try:
+        args = split_args(command.get("text", ""))
+    except ParseError as error:
+        ack()
+        respond(**error_reply(str(error), "Try `/desk help`.").payload())
+        return
+    name = args[0].text.casefold() if args else "help"
+    sub = SUBCOMMANDS.get(name)
+    if sub is None:
+        ack()
+        respond(**unknown_subcommand(name).payload())
+        return
+    ack(LOOKING_UP if sub.slow else None)
+    invocation = Invocation(
+        args=args[1:],
+        user_id=command.get("user_id", ""),
+        channel_id=command.get("channel_id", ""),
+        trigger_id=command.get("trigger_id", ""),
+        desk=desk,
+        client=client,
+        respond=respond,
+        logger=logger,
+    )
+    reply = run_safely(sub, invocation, logger)
+    if reply is not None:
+        respond(replace_original=True, **reply.payload())
+
+
+def run_safely(sub: Subcommand, invocation: Invocation, logger: Logger) -> Reply | None:
+    """The subcommand's reply, or a kind explanation of why there is none."""
+    try:
+        return sub.handler(invocation)
+    except AmbiguousGroup as error:
+        return ambiguous_group(error)
+    except DeskError as error:
+        if hasattr(error, "context"):
+            logger.warning("/desk %s: %s", sub.name, error.context())
+        return error_reply(error.sentence, error.next_step)
+    except (TemplateError, ParseError) as error:
+        return error_reply(str(error))
+    except Exception:
+        return apology(logger, f"/desk {sub.name}")
+
+
+def apology(logger: Logger, what: str) -> Reply:
+    reference = secrets.token_hex(4)
+    logger.exception("%s failed unexpectedly (reference %s)", what, reference)
+    return error_reply(
+        f"Sorry, something went wrong on deskbot's side (reference {reference}).",
+        "Nothing was changed by it. Please try again; if it happens again, give the reference to the bot's operator.",
+    )
+
+
+def ambiguous_group(error: AmbiguousGroup) -> Reply:
+    lines = [f":twisted_rightwards_arrows: {escape(error.sentence)} {error.next_step}"]
+    lines += [f"• `{escape(exten)}`  {escape(name)}" for exten, name in error.matches[:40]]
+    if len(error.matches) > 40:
+        lines.append(f"…and {len(error.matches) - 40} more: narrow the name.")
+    return Reply(text=error.sentence, blocks=[section("\n".join(lines))])
+
+
+def unknown_subcommand(name: str) -> Reply:
+    close = difflib.get_close_matches(name, list(SUBCOMMANDS), n=1)
+    hint = f"Did you mean `/desk {close[0]}`? " if close else ""
+    return error_reply(f"`/desk` has no “{escape(name)}” command.", f"{hint}See `/desk help`.")

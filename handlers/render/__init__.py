@@ -1,0 +1,134 @@
+"""Block Kit for every answer deskbot gives. Vendor data is escaped here, always.
+
+slack_sdk's block models validate Slack's limits when they are serialised; the helpers below
+keep texts inside those limits first (3000 per section, 50 blocks per message), so a long list
+is split into several sections rather than refused by Slack.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
+
+MAX_BLOCKS = 50
+MAX_SECTION_TEXT = 3000
+MAX_HEADER_TEXT = 150
+MAX_BUTTON_VALUE = 2000
+
+
+def escape(text: object) -> str:
+    """Slack's three control characters, so vendor data can never ping or link anyone."""
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+@dataclass
+class Reply:
+    """One message to the person: fallback text plus blocks."""
+
+    text: str
+    blocks: list[Block] = field(default_factory=list)
+    in_channel: bool = False
+
+    def payload(self) -> dict[str, Any]:
+        blocks = self.blocks[:MAX_BLOCKS]
+        if len(self.blocks) > MAX_BLOCKS:
+            blocks[-1] = context(
+                f"…and more than Slack shows in one message ({len(self.blocks)} parts)."
+            )
+        return {
+            "text": self.text[:MAX_SECTION_TEXT],
+            "blocks": [block.to_dict() for block in blocks],
+            "response_type": "in_channel" if self.in_channel else "ephemeral",
+        }
+
+
+def section(markdown: str) -> SectionBlock:
+    return SectionBlock(text=MarkdownTextObject(text=_clip(markdown, MAX_SECTION_TEXT)))
+
+
+def sections(lines: Iterable[str], *, limit: int = MAX_SECTION_TEXT) -> list[Block]:
+    """Pack lines into as few sections as fit, never splitting a line."""
+    blocks: list[Block] = []
+    chunk: list[str] = []
+    size = 0
+    for line in lines:
+        line = _clip(line, limit)
+        if chunk and size + len(line) + 1 > limit:
+            blocks.append(section("\n".join(chunk)))
+            chunk, size = [], 0
+        chunk.append(line)
+        size += len(line) + 1
+    if chunk:
+        blocks.append(section("\n".join(chunk)))
+    return blocks
+
+
+def header(text: str) -> HeaderBlock:
+    return HeaderBlock(text=_clip(text, MAX_HEADER_TEXT))
+
+
+def context(markdown: str) -> ContextBlock:
+    return ContextBlock(elements=[MarkdownTextObject(text=_clip(markdown, MAX_SECTION_TEXT))])
+
+
+def divider() -> DividerBlock:
+    return DividerBlock()
+
+
+def buttons(*elements: ButtonElement, block_id: str | None = None) -> ActionsBlock:
+    return ActionsBlock(elements=list(elements), block_id=block_id)
+
+
+def button(text: str, action_id: str, value: str, *, style: str | None = None) -> ButtonElement:
+    return ButtonElement(
+        text=_clip(text, 75), action_id=action_id, value=value[:MAX_BUTTON_VALUE], style=style
+    )
+
+
+def error_reply(sentence: str, next_step: str = "") -> Reply:
+    lines = [f":warning: {sentence}"]
+    if next_step:
+        lines.append(next_step)
+    return Reply(text=sentence, blocks=[section("\n".join(lines))])
+
+
+def age_note(age_seconds: float, stale: bool, reason: str = "") -> str:
+    """'as of 40 s ago' for cached data; a warning when it is stale."""
+    age = _duration(age_seconds)
+    if stale:
+        why = f" {reason}" if reason else ""
+        return f":hourglass: Showing the last answer, from {age} ago.{why}"
+    if age_seconds < 2:
+        return "Live from the vendor."
+    return f"As of {age} ago (cached)."
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(seconds)
+    if seconds < 90:
+        return f"{seconds} s"
+    if seconds < 5400:
+        return f"{round(seconds / 60)} min"
+    return f"{round(seconds / 3600)} h"
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def join_names(items: Sequence[str]) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]

@@ -1,0 +1,231 @@
+"""What supervisors read: claims, groups, IM agents, templates, the change log."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot import roster
+from bot.messages import TemplateInfo
+from bot.models import GroupClaims, ImAgent, Reading, SkillGroup
+from bot.state import ChangeRecord
+from handlers.render import (
+    Reply,
+    age_note,
+    button,
+    buttons,
+    context,
+    escape,
+    header,
+    section,
+    sections,
+)
+
+SHARE_ACTION_ID = "share_answer_id"
+ASSIGN_RULES = {
+    "random": "random",
+    "queue": "round robin",
+    "least": "fewest chats",
+    "priority": "by priority",
+}
+MEMORY = {120: "2 h", 1440: "1 day", 10080: "1 week", 43200: "30 days"}
+GROUP_CHAT = {
+    0: "no group chats",
+    1: "agents take group chats",
+    2: "robot answers when @-mentioned",
+}
+WORK_TIME = {0: "no working hours set", 1: "weekly schedule", 2: "statutory working days"}
+STRATEGY = {0: "automatic assignment", 1: "customer picks a group", 2: "business server assigns"}
+SATISFACTION = {
+    0: "no rating",
+    1: "rating after the session",
+    2: "agent invites a rating",
+    3: "rating after session or on invite",
+}
+
+
+def _tick(on: bool) -> str:
+    return ":white_check_mark:" if on else ":heavy_minus_sign:"
+
+
+def share_button(command_text: str) -> list:
+    return [buttons(button("Share in channel", SHARE_ACTION_ID, command_text))]
+
+
+def claims_reply(
+    reading: Reading[GroupClaims], now: float, *, shared_by: str | None = None
+) -> Reply:
+    claims = reading.value
+    agents = sorted(claims.agents, key=lambda a: (not a.claiming, a.priority, a.agent_number))
+    total, claiming = len(agents), claims.claiming_count
+    title = f"{claims.display_name} ({claims.exten})"
+    summary = f"*{claiming} of {total}* claiming new chats · assignment {ASSIGN_RULES.get(claims.assign_rule, escape(claims.assign_rule))}"
+    blocks: list = [header(title), section(summary)]
+    if total == 0:
+        blocks.append(
+            section(":warning: This group has no members: its chats cannot be assigned to anyone.")
+        )
+    elif claiming == 0:
+        blocks.append(
+            section(
+                ":rotating_light: *Nobody in this group is claiming chats right now.* New chats will wait in the queue."
+            )
+        )
+    lines = [
+        f"{':large_green_circle:' if a.claiming else ':white_circle:'} *{escape(a.name or a.agent_number)}* `{escape(a.agent_number)}`"
+        f" · priority {a.priority} · PC {_tick(a.pc_claim)} · APP {_tick(a.app_claim)}"
+        + (f" · {escape(a.masked_phone)}" if a.phone else "")
+        for a in agents
+    ]
+    blocks.extend(sections(lines))
+    note = age_note(reading.age(now), reading.stale, reading.stale_reason)
+    blocks.append(context(note + (f" Shared by <@{shared_by}>." if shared_by else "")))
+    if shared_by is None:
+        blocks.extend(share_button(f"who {claims.exten}"))
+    text = f"{claims.display_name}: {claiming} of {total} claiming"
+    return Reply(text=text, blocks=blocks, in_channel=shared_by is not None)
+
+
+def groups_reply(reading: Reading[list[SkillGroup]], now: float, filter_text: str | None) -> Reply:
+    groups = sorted(reading.value, key=lambda g: (g.display_name.casefold(), g.exten))
+    scope = f" matching “{escape(filter_text)}”" if filter_text else ""
+    if not groups:
+        return Reply(
+            text="No skill groups",
+            blocks=[
+                section(f"No skill groups{scope}."),
+                context(age_note(reading.age(now), reading.stale, reading.stale_reason)),
+            ],
+        )
+    lines = [
+        f"`{escape(g.exten)}` *{escape(g.display_name)}* · {len(g.members)} member{'s' if len(g.members) != 1 else ''}"
+        f" · {ASSIGN_RULES.get(g.assign_rule, escape(g.assign_rule))}"
+        f" · memory {MEMORY.get(g.memory_time or 0, f'{g.memory_time} min') if g.is_memory else 'off'}"
+        for g in groups
+    ]
+    blocks: list = [section(f"*{len(groups)} skill group{'s' if len(groups) != 1 else ''}*{scope}")]
+    body = sections(lines)
+    if len(body) > 45:
+        shown = sum(block.text.text.count("\n") + 1 for block in body[:45])
+        body = [
+            *body[:45],
+            section(
+                f"…{len(groups) - shown} more. Narrow the list: `/desk groups <part of a name>`."
+            ),
+        ]
+    blocks.extend(body)
+    blocks.append(
+        context(
+            age_note(reading.age(now), reading.stale, reading.stale_reason)
+            + " See members with `/desk who <group>`."
+        )
+    )
+    return Reply(text=f"{len(groups)} skill groups", blocks=blocks)
+
+
+def im_agents_reply(reading: Reading[list[ImAgent]], now: float, wanted: str | None) -> Reply:
+    agents = reading.value
+    if not agents:
+        what = (
+            f"No customer-service account “{escape(wanted)}”."
+            if wanted
+            else "No customer-service accounts."
+        )
+        return Reply(
+            text=what, blocks=[section(what), context("List them all with `/desk agents`.")]
+        )
+    blocks: list = [
+        section(
+            f"*{len(agents)} customer-service account{'s' if len(agents) != 1 else ''}* (Tencent IM Desk)"
+        )
+    ]
+    for agent in agents[:40]:
+        default = agent.default_language
+        langs = (
+            ", ".join(
+                f"{escape(lang.code)}{' (default)' if lang.code == default else ''}"
+                for lang in agent.languages
+            )
+            or "none"
+        )
+        settings = next((lang for lang in agent.languages if lang.code == default), None)
+        lines = [
+            f"*{escape(agent.nick or agent.user_id)}* `{escape(agent.user_id)}`",
+            f"Robot {'on' if agent.chatbot_enabled else 'off'} · {GROUP_CHAT.get(agent.group_chat_mode, f'group chat mode {agent.group_chat_mode}')}",
+            f"Languages: {langs}",
+        ]
+        if settings is not None:
+            lines.append(
+                f"{WORK_TIME.get(settings.work_time_type, 'working hours type ' + str(settings.work_time_type)).capitalize()}"
+                f" · {STRATEGY.get(settings.assignment_strategy, 'strategy ' + str(settings.assignment_strategy))}"
+                f" · {SATISFACTION.get(settings.satisfaction_invitation, 'rating mode ' + str(settings.satisfaction_invitation))}"
+            )
+        blocks.append(section("\n".join(lines)))
+    blocks.append(context(age_note(reading.age(now), reading.stale, reading.stale_reason)))
+    return Reply(text=f"{len(agents)} customer-service accounts", blocks=blocks)
+
+
+def templates_reply(templates: Sequence[TemplateInfo]) -> Reply:
+    if not templates:
+        return Reply(
+            text="No templates",
+            blocks=[section("No message templates yet: add files to `templates/messages/`.")],
+        )
+    lines = []
+    for info in templates:
+        variables = " ".join(f"`{v}=…`" for v in info.variables) or "no variables"
+        languages = ", ".join(lang or "default" for lang in info.languages)
+        lines.append(
+            f"*{escape(info.name)}* ({info.kind}, {languages}) — {escape(info.description)}\n      {variables}"
+        )
+    blocks = [
+        section("*Message templates* for `/desk send <session-id> <template> [key=value …]`"),
+        *sections(lines),
+    ]
+    blocks.append(
+        context(
+            'Add `lang=en` (or zh, …) to choose a language. Values with spaces go in quotes: `name="Li Lei"`.'
+        )
+    )
+    return Reply(text=f"{len(templates)} templates", blocks=blocks)
+
+
+def describe_change(record: ChangeRecord) -> str:
+    """'added 8001 (priority 0); removed 8002' from the record's before and after."""
+    if record.action == "create":
+        return f"created the group with {len(record.after)} member{'s' if len(record.after) != 1 else ''}"
+    change = roster.diff(record.before, record.after)
+    parts = [f"added {escape(m.agent_number)} (priority {m.priority})" for m in change.added]
+    parts += [f"removed {escape(m.agent_number)}" for m in change.removed]
+    parts += [
+        f"{escape(m.agent_number)} priority {old} → {m.priority}" for m, old in change.reprioritised
+    ]
+    verb = "undid" if record.action == "undo" else record.action
+    what = "; ".join(parts) or "no member change"
+    return f"{verb}: {what}" if record.action in ("swap", "undo", "edit") else what
+
+
+OUTCOME_ICONS = {
+    "ok": ":white_check_mark:",
+    "partial": ":warning:",
+    "failed": ":x:",
+    "conflict": ":no_entry:",
+    "refused": ":no_entry:",
+    "unverified": ":grey_question:",
+}
+
+
+def log_reply(records: Sequence[ChangeRecord], group_query: str | None) -> Reply:
+    scope = f" for “{escape(group_query)}”" if group_query else ""
+    if not records:
+        return Reply(text="No changes", blocks=[section(f"No changes recorded{scope} yet.")])
+    lines = [
+        f"{OUTCOME_ICONS.get(r.outcome, '')} *#{r.id}* <!date^{int(r.at)}^{{date_short_pretty}} {{time}}|{int(r.at)}> "
+        f"<@{r.user_id}> · *{escape(r.group_name)}* `{escape(r.exten)}` · {describe_change(r)}"
+        + (f" · undone by #{r.undone_by}" if r.undone_by else "")
+        + (f"\n      _{escape(r.detail)}_" if r.outcome != "ok" else "")
+        for r in records
+    ]
+    return Reply(
+        text=f"{len(records)} recent changes",
+        blocks=[section(f"*Recent changes*{scope}"), *sections(lines)],
+    )
