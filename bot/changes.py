@@ -278,10 +278,10 @@ def _judge(
         return "ok", "Verified: the group now holds exactly the intended members."
     if write_error is not None and roster.same(after.members, before.members):
         return "failed", f"{write_error.sentence} The group is unchanged."
-    parts = []
-    if skipped:
-        parts.append(
-            f"7moor skipped {', '.join(skipped)} (no such agent numbers, or not allowed in this group)"
-        )
+    skip_note = f"7moor skipped {', '.join(skipped)}: no agent has that number" if skipped else ""
+    if roster.same(after.members, before.members):
+        reason = skip_note or "7moor did not apply the change"
+        return "failed", f"{reason}. The group is unchanged; check the agent numbers."
+    parts = [skip_note] if skip_note else []
     parts.extend(differences)
     return "partial", "; ".join(parts) + "."

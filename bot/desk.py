@@ -297,6 +297,10 @@ class Desk:
             if client is not None:
                 client.close()
 
+    def require_admin(self, actor: str) -> None:
+        """PermissionRefused unless `actor` is in DESK_ADMINS (checked again by every write)."""
+        self._permit(actor)
+
     def _permit(self, actor: str) -> None:
         if actor not in self.admins:
             raise PermissionRefused(self.admins)

@@ -191,6 +191,18 @@ class SevenMoorClient:
         rows = self._all_pages(QUERY_GROUPS, query, priority)
         return [_group(row) for row in rows]
 
+    def count_groups(self) -> int:
+        """One cheap call (a page of one) that proves URL, account, signature and clock."""
+        answer = self._http.call(
+            QUERY_GROUPS,
+            self._path(QUERY_GROUPS),
+            {"page": 1, "pageSize": 1},
+            priority=Priority.READ,
+            retry=Retry.READ,
+        )
+        rows, count = _page(QUERY_GROUPS, answer.get("data") or {"list": [], "count": 0})
+        return count if count else len(rows)
+
     def claim_status(self, exten: str, *, priority: Priority = Priority.READ) -> GroupClaims | None:
         rows = self._all_pages(CLAIM_STATUS, {"exten": exten}, priority)
         matching = [row for row in rows if str(row.get("exten", "")) == exten]

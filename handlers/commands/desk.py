@@ -40,12 +40,16 @@ def handle_desk_command(
         ack()
         respond(**unknown_subcommand(name).payload())
         return
-    ack(LOOKING_UP if sub.slow else None)
+    if sub.slow:
+        ack(LOOKING_UP)
+    else:
+        ack()
     invocation = Invocation(
         args=args[1:],
         user_id=command.get("user_id", ""),
         channel_id=command.get("channel_id", ""),
         trigger_id=command.get("trigger_id", ""),
+        response_url=command.get("response_url", ""),
         desk=desk,
         client=client,
         respond=respond,
@@ -92,4 +96,4 @@ def ambiguous_group(error: AmbiguousGroup) -> Reply:
 def unknown_subcommand(name: str) -> Reply:
     close = difflib.get_close_matches(name, list(SUBCOMMANDS), n=1)
     hint = f"Did you mean `/desk {close[0]}`? " if close else ""
-    return error_reply(f"`/desk` has no “{escape(name)}” command.", f"{hint}See `/desk help`.")
+    return error_reply(f"`/desk` has no “{name}” command.", f"{hint}See `/desk help`.")

@@ -27,14 +27,18 @@ class Invocation:
     user_id: str
     channel_id: str
     trigger_id: str
+    response_url: str
     desk: Desk
     client: WebClient
     respond: Respond
     logger: Logger
 
     def rest(self, start: int = 0) -> str:
-        """Arguments from `start` on, as one text (an unquoted name with spaces still works)."""
-        return " ".join(token.text for token in self.args[start:]).strip()
+        """Arguments from `start` on, as typed (Slack's escaping undone), joined by spaces.
+
+        So an unquoted name with spaces still works where it is the last argument.
+        """
+        return " ".join(token.value for token in self.args[start:]).strip()
 
 
 Handler = Callable[[Invocation], Reply | None]

@@ -98,7 +98,8 @@ def button(text: str, action_id: str, value: str, *, style: str | None = None) -
 
 
 def error_reply(sentence: str, next_step: str = "") -> Reply:
-    lines = [f":warning: {sentence}"]
+    """The sentence may quote what a person typed, so it is escaped; next steps are ours."""
+    lines = [f":warning: {escape(sentence)}"]
     if next_step:
         lines.append(next_step)
     return Reply(text=sentence, blocks=[section("\n".join(lines))])

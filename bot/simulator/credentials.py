@@ -1,0 +1,14 @@
+"""The simulator's own vendor credentials: public on purpose, they open nothing real.
+
+The 7moor account id is the one in the vendor's authorization document, so examples copied
+from the document work against the simulator unchanged.
+"""
+
+from __future__ import annotations
+
+SIM_SEVENMOOR_ACCOUNT_ID = "N00000000556"
+SIM_SEVENMOOR_API_SECRET = "5f3c9a1e7b2d4c6e8a0f1b3d5c7e9a2b"
+
+SIM_TENCENT_SDKAPPID = 88888888
+SIM_TENCENT_SECRET_KEY = "9c1e5a7b3d2f4e6a8b0c1d3e5f7a9b2c4d6e8f0a1b3c5d7e9f2a4b6c8d0e1f3a"
+SIM_TENCENT_ADMIN = "administrator"
