@@ -95,6 +95,12 @@ def validate_switch(name: str, value: Any) -> Any:
     return value
 
 
+def validate_times(times: Any) -> None:
+    """`times` is None (no limit change) or a whole number of requests, 1 or more."""
+    if times is not None and (isinstance(times, bool) or not isinstance(times, int) or times < 1):
+        raise FaultError("times must be a whole number, 1 or more")
+
+
 @dataclass(slots=True)
 class _Scope:
     overrides: dict[str, Any]
@@ -149,10 +155,7 @@ class Faults:
         it is. A switch set to None goes back to its default.
         """
         cleaned = {name: validate_switch(name, value) for name, value in switches.items()}
-        if times is not None and (
-            isinstance(times, bool) or not isinstance(times, int) or times < 1
-        ):
-            raise FaultError("times must be a whole number, 1 or more")
+        validate_times(times)
         with self._lock:
             scope = self._scopes.setdefault(endpoint, _Scope(overrides={}))
             for name, value in cleaned.items():
@@ -211,7 +214,9 @@ class Faults:
         scopes += [(str(name), scope) for name, scope in endpoints.items()]
         for _, scope in scopes:
             for name, value in scope.items():
-                if name != "times":
+                if name == "times":
+                    validate_times(value)
+                else:
                     validate_switch(name, value)
         if payload.get("clear") is True:
             self.clear()

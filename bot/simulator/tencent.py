@@ -191,6 +191,29 @@ class TencentDeskApi:
         problem = _message_problem(msg_body) or _options_problem(body)
         if problem:
             return _fail(INVALID_PARAMETER, f"invalid parameter: {problem}")
+        target = self._target(body)
+        if isinstance(target, Outcome):
+            return target
+        session_id, sender, receiver = target
+        message = SentMessage(
+            time=now,
+            session_id=session_id,
+            from_account=sender,
+            to_account=receiver,
+            msg_random=msg_random,
+            msg_body=msg_body,
+            cloud_custom_data=body.get("CloudCustomData"),
+        )
+        if not self._is_repeat(message, now):
+            self._world.delivered.append(message)
+        return _ok()
+
+    def _target(self, body: dict[str, Any]) -> tuple[str | None, str, str] | Outcome:
+        """(session id or None, from, to) of a send, or the answer refusing it.
+
+        A SessionId wins over FromAccount/ToAccount, as the document says; an empty one
+        counts as absent.
+        """
         session_id = body.get("SessionId")
         if session_id is not None and session_id != "":
             if not isinstance(session_id, str):
@@ -198,25 +221,17 @@ class TencentDeskApi:
             session = self._world.sessions.get(session_id)
             if session is None or session.ended:
                 return _fail(NO_SESSION, "session does not exist or has ended")
-            message = SentMessage(
-                now, session_id, session.im_agent_id, session.user_id, msg_random, msg_body
+            return session_id, session.im_agent_id, session.user_id
+        sender, receiver = body.get("FromAccount"), body.get("ToAccount")
+        if not (isinstance(sender, str) and sender and isinstance(receiver, str) and receiver):
+            return _fail(
+                INVALID_PARAMETER, "invalid parameter: give SessionId, or FromAccount and ToAccount"
             )
-        else:
-            sender, receiver = body.get("FromAccount"), body.get("ToAccount")
-            if not (isinstance(sender, str) and sender and isinstance(receiver, str) and receiver):
-                return _fail(
-                    INVALID_PARAMETER,
-                    "invalid parameter: give SessionId, or FromAccount and ToAccount",
-                )
-            if sender not in self._world.im_agents:
-                return _fail(
-                    INVALID_PARAMETER, "invalid parameter: FromAccount is not an IM agent account"
-                )
-            message = SentMessage(now, None, sender, receiver, msg_random, msg_body)
-        message = dataclasses.replace(message, cloud_custom_data=body.get("CloudCustomData"))
-        if not self._is_repeat(message, now):
-            self._world.delivered.append(message)
-        return _ok()
+        if sender not in self._world.im_agents:
+            return _fail(
+                INVALID_PARAMETER, "invalid parameter: FromAccount is not an IM agent account"
+            )
+        return None, sender, receiver
 
     def _is_repeat(self, message: SentMessage, now: float) -> bool:
         """A repeat of a message delivered to the same target less than DEDUP_WINDOW ago."""

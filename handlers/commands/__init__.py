@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from handlers.commands import read, write, send  # noqa: F401, I001  (registers; help follows this order)
+from handlers.commands import read, send, write  # noqa: F401  (registers; help follows this order)
 from handlers.commands.desk import handle_desk_command
 
 

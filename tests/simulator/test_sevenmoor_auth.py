@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
-from bot.simulator import SIM_SEVENMOOR_ACCOUNT_ID, Simulator
+from bot.simulator import SIM_SEVENMOOR_ACCOUNT_ID, SIM_SEVENMOOR_API_SECRET, Simulator
 from bot.simulator.beijing import parse_sig_timestamp
 from bot.simulator.signatures import (
     SignatureRefused,
@@ -15,8 +17,18 @@ from bot.simulator.signatures import (
 from tests.simulator.conftest import SevenMoor, moor_authorization, moor_sig, moor_timestamp
 
 VECTORS = [
-    ("secret", "20161013113612", "88996D9907E0EE52C5DAF8EFFCC31CFC", "TjAwMDAwMDAwNTU2OjIwMTYxMDEzMTEzNjEy"),
-    ("123456", "20161013164303", "AED8764EFF64286C14E1F26648FF140F", "TjAwMDAwMDAwNTU2OjIwMTYxMDEzMTY0MzAz"),
+    (
+        "secret",
+        "20161013113612",
+        "88996D9907E0EE52C5DAF8EFFCC31CFC",
+        "TjAwMDAwMDAwNTU2OjIwMTYxMDEzMTEzNjEy",
+    ),
+    (
+        "123456",
+        "20161013164303",
+        "AED8764EFF64286C14E1F26648FF140F",
+        "TjAwMDAwMDAwNTU2OjIwMTYxMDEzMTY0MzAz",
+    ),
 ]
 
 
@@ -90,8 +102,6 @@ def test_wrong_secret_is_refused_with_body_code_403(moor: SevenMoor) -> None:
 
 def test_lower_case_sig_is_refused(moor: SevenMoor) -> None:
     stamp = moor_timestamp(moor.clock.time())
-    from bot.simulator import SIM_SEVENMOOR_API_SECRET
-
     lower = moor_sig(SIM_SEVENMOOR_ACCOUNT_ID, SIM_SEVENMOOR_API_SECRET, stamp).lower()
     _refused(moor.post("queueQueue", {}, sig=lower).json())
 
@@ -117,8 +127,6 @@ def test_a_signature_goes_stale_as_the_clock_moves(moor: SevenMoor) -> None:
 
 def test_utc_timestamp_is_refused(moor: SevenMoor) -> None:
     """A container on UTC would be eight hours off: the vendor refuses it."""
-    from datetime import UTC, datetime
-
     stamp = datetime.fromtimestamp(moor.clock.time(), UTC).strftime("%Y%m%d%H%M%S")
     _refused(moor.post("queueQueue", {}, timestamp=stamp).json())
 

@@ -241,7 +241,12 @@ def test_calls_are_recorded_with_sim_time_and_body(sim: Simulator, moor: SevenMo
     moor.clock.advance(5)
     moor.post("queueQueue", {}, secret="wrong")
     first, second = sim.calls("queueQueue")
-    assert (first.vendor, first.endpoint, first.status, first.code) == ("7moor", "queueQueue", 200, 200)
+    assert (first.vendor, first.endpoint, first.status, first.code) == (
+        "7moor",
+        "queueQueue",
+        200,
+        200,
+    )
     assert first.body == {"exten": "10019349"}
     assert first.accepted and not first.over_limit
     assert second.time == first.time + 5

@@ -65,7 +65,9 @@ def test_signature_with_another_key_is_70003(tencent: Tencent) -> None:
     _failed(tencent.call(LIST, {}, usersig=usersig), 70003)
 
 
-@pytest.mark.parametrize("usersig", ["garbage", "eJyrVspMSS1SsjI0MjPRUUpJzcxXsjI0MjYEACtdBIk_", "*-_"])
+@pytest.mark.parametrize(
+    "usersig", ["garbage", "eJyrVspMSS1SsjI0MjPRUUpJzcxXsjI0MjYEACtdBIk_", "*-_"]
+)
 def test_garbage_usersig_is_70003(tencent: Tencent, usersig: str) -> None:
     _failed(tencent.call(LIST, {}, usersig=usersig), 70003)
 
