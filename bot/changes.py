@@ -27,6 +27,7 @@ from bot.vendors.sevenmoor import SevenMoorClient
 logger = logging.getLogger(__name__)
 
 Edit = Callable[[SkillGroup], roster.Roster]
+_APPLIED = ("ok", "partial")  # outcomes after which the group holds the change (Undo offered)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +81,7 @@ class ChangeResult:
 
     @property
     def verified(self) -> bool:
-        return self.record.outcome in ("ok", "partial")
+        return self.record.outcome in _APPLIED
 
 
 class MemberChanges:
@@ -116,7 +117,21 @@ class MemberChanges:
         with self._locks.hold(exten):
             before = self.read_fresh(exten)
             if seen is not None and (why := seen.conflict(before)) is not None:
-                self._record(actor, action, before, before.members, "conflict", why, undo_of)
+                # The audit keeps what was asked for, so the log says what did not happen.
+                try:
+                    attempted = edit(before)
+                except roster.RosterError:
+                    attempted = before.members
+                self._record(
+                    actor,
+                    action,
+                    before,
+                    attempted,
+                    "conflict",
+                    f"Refused: the group changed since it was read ({why}); nothing was written.",
+                    undo_of,
+                    before_members=before.members,
+                )
                 raise ChangeConflictWithState(before, why)
             intended = edit(before)
             if roster.same(intended, before.members):
@@ -132,6 +147,11 @@ class MemberChanges:
             return self._verify(actor, action, before, intended, write_error, undo_of)
 
     def create(self, *, actor: str, group: NewGroup) -> ChangeResult:
+        """Create the group, then read it back: its fields and members as asked, or what differs.
+
+        The group exists once 7moor gave its exten, so a create is never "failed" afterwards:
+        skipped members or defaulted fields make it "partial", an unreadable group "unverified".
+        """
         exten = self._client.add_queue(group)
         placeholder = SkillGroup(
             exten=exten,
@@ -143,7 +163,42 @@ class MemberChanges:
             update_agent="",
             members=(),
         )
-        return self._verify(actor, "create", placeholder, group.members, None, None)
+        self._cache.invalidate(("groups",))
+        try:
+            after: SkillGroup | None = self.read_fresh(exten)
+        except DeskError as error:
+            logger.warning("could not read new group %s back: %s", exten, error)
+            after = None
+        if after is None:
+            outcome = "unverified"
+            detail = (
+                f"7moor created the group as {exten}, but deskbot could not read it back "
+                "to confirm its settings and members."
+            )
+            skipped: tuple[str, ...] = ()
+            differences: tuple[str, ...] = ()
+        else:
+            skipped, differences = _compare(group.members, after.members)
+            differences = _field_differences(group, after) + differences
+            outcome, detail = _judge_create(skipped, differences)
+        record = self._record(
+            actor,
+            "create",
+            after or placeholder,
+            after.members if after is not None else group.members,
+            outcome,
+            detail,
+            None,
+            before_members=(),
+        )
+        return ChangeResult(
+            record=record,
+            before=placeholder,
+            intended=group.members,
+            after=after,
+            skipped=skipped,
+            differences=differences,
+        )
 
     def read_fresh(self, exten: str) -> SkillGroup:
         """The group as the vendor has it now, spending write-reserved budget; cached after."""
@@ -175,11 +230,14 @@ class MemberChanges:
             after = None
         skipped, differences = _compare(intended, after.members if after else None)
         outcome, detail = _judge(before, intended, after, skipped, differences, write_error)
+        # A change that took effect is recorded as the group now is (what an Undo must find
+        # there); one that did not keeps what was asked for, so the log can say what failed.
+        recorded_after = after.members if after is not None and outcome in _APPLIED else intended
         record = self._record(
             actor,
             action,
             after or before,
-            intended,
+            recorded_after,
             outcome,
             detail,
             undo_of,
@@ -285,3 +343,25 @@ def _judge(
     parts = [skip_note] if skip_note else []
     parts.extend(differences)
     return "partial", "; ".join(parts) + "."
+
+
+def _field_differences(wanted: NewGroup, actual: SkillGroup) -> tuple[str, ...]:
+    """How a created group's settings differ from what was asked (7moor defaults bad fields)."""
+    found: list[str] = []
+    if actual.display_name != wanted.display_name:
+        found.append(f"its name is “{actual.display_name}”, not “{wanted.display_name}”")
+    if actual.assign_rule != wanted.assign_rule:
+        found.append(f"its assignment rule is {actual.assign_rule}, not {wanted.assign_rule}")
+    if actual.is_memory != wanted.is_memory:
+        found.append(f"memory is {'on' if actual.is_memory else 'off'}, not as asked")
+    elif wanted.is_memory and actual.memory_time != wanted.memory_time:
+        found.append(f"memory lasts {actual.memory_time} minutes, not {wanted.memory_time} minutes")
+    return tuple(found)
+
+
+def _judge_create(skipped: tuple[str, ...], differences: tuple[str, ...]) -> tuple[str, str]:
+    if not skipped and not differences:
+        return "ok", "Verified: the group has exactly the asked-for settings and members."
+    parts = [f"7moor skipped {', '.join(skipped)}: no agent has that number"] if skipped else []
+    parts.extend(differences)
+    return "partial", "The group was created, but " + "; ".join(parts) + "."

@@ -133,7 +133,8 @@ def _simulate(args: argparse.Namespace) -> int:
 
     url = f"http://{args.host}:{args.port}"
     print(f"Simulating 7moor and Tencent IM Desk at {url} (Ctrl-C stops).")
-    print("Point deskbot at it with these settings (in .env or the environment):")
+    print("Point deskbot at it with these settings (the simulator's own built-in demo credentials;")
+    print("they open nothing but this local simulator):")
     print(
         f"  SEVENMOOR_HOST={url}\n  SEVENMOOR_ACCOUNT_ID={SIM_SEVENMOOR_ACCOUNT_ID}\n  SEVENMOOR_API_SECRET={SIM_SEVENMOOR_API_SECRET}"
     )

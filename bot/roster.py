@@ -36,6 +36,8 @@ def remove(members: Sequence[Member], agent: str) -> Roster:
 
 def swap(members: Sequence[Member], old: str, new: str) -> Roster:
     """Hand-over: `new` takes `old`'s place in the list and its priority."""
+    if old == new:
+        raise RosterError(f"That would swap agent {old} with itself.", "Nothing was written.")
     leaving = find(members, old)
     if leaving is None:
         raise RosterError(

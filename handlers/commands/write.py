@@ -24,9 +24,23 @@ def agent_number(call: Invocation, token: Token) -> str:
     """An agent number as typed, `me`, or a mapped Slack mention."""
     text = token.text.strip()
     if text.casefold() == "me":
-        return _mapped(call, call.user_id, "you")
+        agent = call.desk.agent_for(call.user_id)
+        if agent is None:
+            raise InputError(
+                "deskbot does not know your agent number.",
+                "Type your agent number instead, or ask the operator to add you to DESK_AGENT_MAP.",
+            )
+        return agent
     if (user_id := mention_user_id(text)) is not None:
-        return _mapped(call, user_id, f"<@{user_id}>")
+        agent = call.desk.agent_for(user_id)
+        if agent is None:
+            # The sentence is escaped when shown, so the mention itself goes in the next step.
+            raise InputError(
+                "deskbot does not know the agent number of the person you mentioned.",
+                f"Type <@{user_id}>'s agent number instead, or ask the operator to add them "
+                "to DESK_AGENT_MAP.",
+            )
+        return agent
     if not _AGENT_NUMBER.match(text):
         raise InputError(
             f"“{token.value}” is not an agent number.",
@@ -35,25 +49,16 @@ def agent_number(call: Invocation, token: Token) -> str:
     return text
 
 
-def _mapped(call: Invocation, user_id: str, who: str) -> str:
-    agent = call.desk.agent_for(user_id)
-    if agent is None:
-        raise InputError(
-            f"deskbot does not know the agent number of {who}.",
-            "Use the agent number instead, or ask the operator to add the person to DESK_AGENT_MAP.",
-        )
-    return agent
-
-
 def priority_of(token: Token | None) -> int:
     if token is None:
         return 0
-    if not token.text.isdigit() or int(token.text) > MAX_PRIORITY:
+    text = token.text
+    if not (text.isascii() and text.isdigit()) or int(text) > MAX_PRIORITY:
         raise InputError(
             f"“{token.value}” is not a priority.",
             f"A priority is a whole number from 0 to {MAX_PRIORITY}.",
         )
-    return int(token.text)
+    return int(text)
 
 
 def _arguments(call: Invocation, name: str, least: int, most: int) -> list[Token]:
@@ -66,6 +71,7 @@ def _arguments(call: Invocation, name: str, least: int, most: int) -> list[Token
 @subcommand("add <group> <agent> [priority]")
 def desk_add(call: Invocation) -> Reply:
     """Add one agent to a skill group (admins; runs at once, with Undo)."""
+    call.desk.require_admin(call.user_id)
     group, agent, *rest = _arguments(call, "add", 2, 3)
     number, priority = agent_number(call, agent), priority_of(rest[0] if rest else None)
     result = call.desk.add_member(call.user_id, group.value, number, priority)
@@ -75,6 +81,7 @@ def desk_add(call: Invocation) -> Reply:
 @subcommand("remove <group> <agent>")
 def desk_remove(call: Invocation) -> Reply:
     """Take one agent out of a skill group (admins; with Undo)."""
+    call.desk.require_admin(call.user_id)
     group, agent = _arguments(call, "remove", 2, 2)
     result = call.desk.remove_member(call.user_id, group.value, agent_number(call, agent))
     return change_reply(result, actor=call.user_id)
@@ -83,6 +90,7 @@ def desk_remove(call: Invocation) -> Reply:
 @subcommand("swap <group> <old> <new>")
 def desk_swap(call: Invocation) -> Reply:
     """Hand-over: the new agent takes the old agent's place and priority (admins; with Undo)."""
+    call.desk.require_admin(call.user_id)
     group, old, new = _arguments(call, "swap", 3, 3)
     result = call.desk.swap_members(
         call.user_id, group.value, agent_number(call, old), agent_number(call, new)
