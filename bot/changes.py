@@ -117,20 +117,14 @@ class MemberChanges:
         with self._locks.hold(exten):
             before = self.read_fresh(exten)
             if seen is not None and (why := seen.conflict(before)) is not None:
-                # The audit keeps what was asked for, so the log says what did not happen.
-                try:
-                    attempted = edit(before)
-                except roster.RosterError:
-                    attempted = before.members
                 self._record(
                     actor,
                     action,
                     before,
-                    attempted,
+                    before.members,
                     "conflict",
                     f"Refused: the group changed since it was read ({why}); nothing was written.",
                     undo_of,
-                    before_members=before.members,
                 )
                 raise ChangeConflictWithState(before, why)
             intended = edit(before)
@@ -289,6 +283,7 @@ class ChangeConflictWithState(ChangeConflict):
     def __init__(self, current: SkillGroup, detail: str) -> None:
         super().__init__(current.display_name, detail)
         self.current = current
+        self.detail = detail
 
 
 def _compare(

@@ -23,7 +23,7 @@ def add(members: Sequence[Member], agent: str, priority: int = 0) -> Roster:
     if find(members, agent) is not None:
         raise RosterError(
             f"Agent {agent} is already in this group.",
-            "To change a priority, use `/desk members <group>`.",
+            "To change a priority, use `/desk members` for this group.",
         )
     return (*members, Member(agent_number=agent, priority=priority))
 

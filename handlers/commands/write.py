@@ -7,7 +7,7 @@ import re
 from bot.errors import DeskError
 from handlers.commands.registry import Invocation, subcommand, usage_of
 from handlers.parsing import Token, mention_user_id
-from handlers.render import Reply
+from handlers.render import Reply, escape
 from handlers.render.changes import change_reply
 from handlers.views.create import open_create_modal
 from handlers.views.members import open_members_modal
@@ -103,7 +103,7 @@ def desk_members(call: Invocation) -> Reply | None:
     """Edit a group's member list in a form: see the diff, then confirm (admins)."""
     query = call.rest()
     if not query:
-        raise InputError("Which group?", f"Use {usage_of('members')}.")
+        raise InputError("Which group?", f"Use {escape(usage_of('members'))}.")
     return open_members_modal(call, query)
 
 

@@ -12,11 +12,12 @@ from handlers.render import Reply, button, buttons, context, escape, section, se
 from handlers.render.reads import OUTCOME_ICONS, describe_change
 
 UNDO_ACTION_ID = "undo_change_id"
+_APPLIED = ("ok", "partial")  # outcomes after which the group holds the change
 
 _HEADLINES = {
     "ok": "Done",
     "partial": "Done, but not exactly as asked",
-    "unverified": "Sent, but not verified",
+    "unverified": "Sent to 7moor, but not verified",
     "failed": "Not done",
 }
 
@@ -30,18 +31,45 @@ def member_lines(members: tuple[Member, ...]) -> list[str]:
     ]
 
 
-def change_reply(result: ChangeResult, *, actor: str) -> Reply:
+def _outcome_lines(result: ChangeResult) -> list[str]:
+    """Headline, what 7moor did (the detail) and what to do next, for a message or a modal."""
     record = result.record
     group = result.after or result.before
     icon = OUTCOME_ICONS.get(record.outcome, "")
     headline = _HEADLINES.get(record.outcome, record.outcome)
-    lines = [
-        f"{icon} *{headline}* — *{escape(group.display_name)}* `{escape(group.exten)}`: {describe_change(record)}",
-        escape(record.detail),
-    ]
+    what = describe_change(record)
+    where = f"*{escape(group.display_name)}* `{escape(group.exten)}`"
+    if record.outcome in _APPLIED:
+        first = f"{icon} *{headline}* — {where}: {what}"
+    else:  # nothing verified: say what was asked for, never as if it happened
+        first = f"{icon} *{headline}* — {where}. You asked to {asked_change(record)}."
+    lines = [first, escape(record.detail)]
     if result.error is not None and record.outcome != "ok":
         lines.append(escape(result.error.next_step))
-    blocks: list = [section("\n".join(line for line in lines if line))]
+    elif record.outcome == "unverified":
+        lines.append(
+            f"Check the group with `/desk who {escape(group.exten)}` before changing it again."
+        )
+    return [line for line in lines if line]
+
+
+def asked_change(record: ChangeRecord) -> str:
+    """What a change asked for, in the imperative: 'add 9999 with priority 0; remove 8002'."""
+    change = roster.diff(record.before, record.after)
+    parts = [f"add {escape(m.agent_number)} with priority {m.priority}" for m in change.added]
+    parts += [f"remove {escape(m.agent_number)}" for m in change.removed]
+    parts += [
+        f"change {escape(m.agent_number)}'s priority from {old} to {m.priority}"
+        for m, old in change.reprioritised
+    ]
+    return "; ".join(parts) or "leave the members as they are"
+
+
+def change_reply(result: ChangeResult, *, actor: str) -> Reply:
+    record = result.record
+    group = result.after or result.before
+    headline = _HEADLINES.get(record.outcome, record.outcome)
+    blocks: list = [section("\n".join(_outcome_lines(result)))]
     if result.after is not None:
         blocks.append(
             context(
@@ -49,27 +77,30 @@ def change_reply(result: ChangeResult, *, actor: str) -> Reply:
             )
         )
         blocks.extend(sections(member_lines(result.after.members)))
-    if record.outcome in ("ok", "partial") and record.action != "create":
+    if record.outcome in _APPLIED and record.action != "create":
         blocks.append(buttons(button("Undo", UNDO_ACTION_ID, str(record.id), style="danger")))
     blocks.append(
         context(f"Change #{record.id} by <@{actor}> · see `/desk log {escape(group.exten)}`")
     )
-    return Reply(text=f"{headline}: {group.display_name}", blocks=blocks)
+    return Reply(text=escape(f"{headline}: {group.display_name}"), blocks=blocks)
 
 
-def change_summary(result: ChangeResult) -> str:
-    """The outcome in a few lines, for a modal."""
+def change_summary(result: ChangeResult, *, posted: bool) -> str:
+    """The outcome for a modal: what happened, the list as read back, where the Undo is."""
     record = result.record
-    group = result.after or result.before
-    icon = OUTCOME_ICONS.get(record.outcome, "")
-    headline = _HEADLINES.get(record.outcome, record.outcome)
-    lines = [
-        f"{icon} *{headline}* — *{escape(group.display_name)}*: {describe_change(record)}",
-        escape(record.detail),
-    ]
-    if record.outcome in ("ok", "partial"):
+    lines = _outcome_lines(result)
+    if result.after is not None:
+        lines.append(f"The group now has {len(result.after.members)} member(s):")
+        lines.extend(member_lines(result.after.members)[:40])
+        if len(result.after.members) > 40:
+            lines.append(f"…and {len(result.after.members) - 40} more.")
+    if not posted:
         lines.append(
-            "The result, with an Undo button, is in the channel where you typed the command."
+            f"deskbot could not post this to the channel; `/desk log {escape(record.exten)}` has it."
+        )
+    elif record.outcome in _APPLIED and record.action != "create":
+        lines.append(
+            "The same result, with an Undo button, is in the channel you typed the command in."
         )
     return "\n".join(lines)
 
@@ -81,7 +112,11 @@ def conflict_reply(error: ChangeConflictWithState) -> Reply:
         *sections(member_lines(current.members)),
         context(f"Last updated {escape(current.update_time or 'unknown')}."),
     ]
-    return Reply(text=error.sentence, blocks=blocks)
+    return Reply(text=escape(error.sentence), blocks=blocks)
+
+
+def _who(member: Member) -> str:
+    return f"*{escape(member.name)}* `{escape(member.agent_number)}`"
 
 
 def diff_lines(before: tuple[Member, ...], after: tuple[Member, ...]) -> list[str]:
@@ -91,7 +126,9 @@ def diff_lines(before: tuple[Member, ...], after: tuple[Member, ...]) -> list[st
         for m in change.added
     ]
     lines += [
-        f":heavy_minus_sign: remove *{escape(m.name or m.agent_number)}* `{escape(m.agent_number)}`"
+        f":heavy_minus_sign: remove {_who(m)}"
+        if m.name and m.name != m.agent_number
+        else f":heavy_minus_sign: remove `{escape(m.agent_number)}`"
         for m in change.removed
     ]
     lines += [
@@ -102,9 +139,20 @@ def diff_lines(before: tuple[Member, ...], after: tuple[Member, ...]) -> list[st
 
 
 def audit_post(record: ChangeRecord) -> dict[str, Any]:
+    """One audit-channel post: who, when, which group, what changed (before → after), outcome."""
     icon = OUTCOME_ICONS.get(record.outcome, "")
+    if record.outcome in _APPLIED:
+        what = f": {describe_change(record)}."
+    elif record.outcome == "conflict":  # nothing was computed against a list nobody saw
+        what = "."
+    else:
+        what = f": asked to {asked_change(record)}."
+    undo = f", undoing #{record.undo_of}" if record.undo_of is not None else ""
+    when = f"<!date^{int(record.at)}^{{date_short_pretty}} {{time}}|{int(record.at)}>"
     text = (
-        f"{icon} <@{record.user_id}> {record.action} on *{escape(record.group_name)}* `{escape(record.exten)}`: "
-        f"{describe_change(record)} — {record.outcome}. {escape(record.detail)} (change #{record.id})"
+        f"{icon} *{record.outcome}* · <@{record.user_id}> · {escape(record.action)} on "
+        f"*{escape(record.group_name)}* `{escape(record.exten)}`{what} "
+        f"{escape(record.detail)} (change #{record.id}{undo}, {when})"
     )
-    return {"text": text[:3000], "blocks": [section(text).to_dict()]}
+    fallback = escape(f"{record.outcome}: {record.action} on {record.group_name} (#{record.id})")
+    return {"text": fallback[:3000], "blocks": [section(text).to_dict()]}

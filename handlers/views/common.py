@@ -4,15 +4,23 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 from dataclasses import dataclass
-from typing import Any
+from logging import Logger
+from typing import TYPE_CHECKING, Any
 
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 from slack_sdk.webhook import WebhookClient
 
+from bot.errors import DeskError
 from bot.models import Member
-from handlers.render import Reply, section
+from handlers.render import Reply, error_reply, section
+
+if TYPE_CHECKING:
+    from handlers.commands.registry import Invocation
 
 MAX_METADATA = 3000
 _LINE = re.compile(r"^(?P<agent>[0-9A-Za-z_-]{1,32})(?:\s+(?P<priority>\S+))?$")
@@ -27,7 +35,7 @@ def modal(
     metadata: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     encoded = json.dumps(metadata or {}, separators=(",", ":"))
-    if len(encoded) > MAX_METADATA:
+    if not fits_metadata(metadata or {}):
         raise ValueError("modal state is larger than Slack's private_metadata allows")
     view = View(
         type="modal",
@@ -41,6 +49,11 @@ def modal(
     return view.to_dict()
 
 
+def fits_metadata(state: dict[str, Any]) -> bool:
+    """Whether `state` fits a modal's private_metadata (3000 characters)."""
+    return len(json.dumps(state, separators=(",", ":"))) <= MAX_METADATA
+
+
 def notice_modal(title: str, markdown: str) -> dict[str, Any]:
     return modal(title, [section(markdown)])
 
@@ -50,10 +63,62 @@ def metadata(view: dict[str, Any]) -> dict[str, Any]:
     return json.loads(raw)
 
 
-def reply_to_channel(response_url: str, reply: Reply) -> None:
-    """Post the outcome where the command was typed (response_url: 5 uses in 30 minutes)."""
-    if response_url:
-        WebhookClient(response_url).send_dict({**reply.payload(), "replace_original": False})
+def open_view(call: Invocation, view: dict[str, Any]) -> str:
+    """Open a modal with the command's trigger_id (single-use, dead after 3 s); its view ID."""
+    try:
+        opened = call.client.views_open(trigger_id=call.trigger_id, view=view)
+    except SlackApiError as error:
+        call.logger.warning("views.open failed: %s", error.response.get("error"))
+        raise DeskError(
+            "Slack did not let deskbot open the form (it allows only a few seconds after the command).",
+            "Type the command again.",
+        ) from error
+    return str(opened["view"]["id"])
+
+
+def open_loading_view(call: Invocation, title: str, markdown: str) -> str:
+    """Open a "working…" modal at once; fill it with `views.update` when the vendor answers."""
+    return open_view(call, notice_modal(title, markdown))
+
+
+def post_outcome(response_url: str, reply: Reply, logger: Logger) -> bool:
+    """Post a modal's outcome to the channel; False (logged) when Slack did not take it."""
+    if not response_url:
+        return False
+    try:
+        answer = WebhookClient(response_url).send_dict(
+            {**reply.payload(), "replace_original": False}
+        )
+    except Exception:
+        logger.exception("could not post a modal's outcome to the channel")
+        return False
+    if answer.status_code != 200:
+        logger.warning("the channel refused a modal's outcome: HTTP %s", answer.status_code)
+        return False
+    return True
+
+
+def show_outcome(
+    client: WebClient, view_id: str, title: str, markdown: str, logger: Logger
+) -> None:
+    """Replace the modal's "working…" view with the outcome; a closed modal is no error."""
+    try:
+        client.views_update(view_id=view_id, view=notice_modal(title, markdown[:2900]))
+    except SlackApiError as error:  # the person closed the modal meanwhile: the chat has it
+        logger.info(
+            "could not show the outcome in view %s: %s", view_id, error.response.get("error")
+        )
+
+
+def apology(logger: Logger, what: str) -> Reply:
+    """An unexpected failure, logged with a reference the person can quote to the operator."""
+    reference = secrets.token_hex(4)
+    logger.exception("%s failed unexpectedly (reference %s)", what, reference)
+    return error_reply(
+        f"Sorry, something went wrong on deskbot's side while {what} (reference {reference}).",
+        "Check the group with `/desk who` before trying again; if it happens again, "
+        "give the reference to the bot's operator.",
+    )
 
 
 @dataclass(frozen=True)
@@ -74,7 +139,10 @@ def parse_member_lines(text: str) -> tuple[tuple[Member, ...], list[MemberListPr
         match = _LINE.match(line)
         if match is None:
             problems.append(
-                MemberListProblem(number, f"line {number}: “{line}” is not `agent-number priority`")
+                MemberListProblem(
+                    number,
+                    f"line {number}: “{line}” is not an agent number and a priority, like 8001 0",
+                )
             )
             continue
         agent, priority = match["agent"], match["priority"] or "0"

@@ -14,19 +14,23 @@ from slack_sdk.models.blocks import (
     StaticSelectElement,
 )
 
+from bot.changes import ChangeResult
 from bot.desk import Desk
 from bot.errors import DeskError
-from bot.models import ASSIGN_RULES, NewGroup
-from handlers.render import Reply, escape, section
-from handlers.render.changes import change_reply
+from bot.models import ASSIGN_RULES, MEMORY_TIMES, NewGroup
+from handlers.render import Reply, error_reply, escape
+from handlers.render.changes import change_reply, change_summary
 from handlers.render.reads import ASSIGN_RULES as RULE_NAMES
 from handlers.render.reads import MEMORY
 from handlers.views.common import (
+    apology,
     metadata,
     modal,
     notice_modal,
+    open_view,
     parse_member_lines,
-    reply_to_channel,
+    post_outcome,
+    show_outcome,
 )
 
 if TYPE_CHECKING:
@@ -38,6 +42,7 @@ RULE_BLOCK_ID = "rule_block_id"
 MEMORY_BLOCK_ID = "memory_block_id"
 MEMBERS_BLOCK_ID = "new_members_block_id"
 INPUT_ID = "value_id"
+MEMORY_OFF = "off"
 TITLE = "New skill group"
 FIELD_BLOCKS = {
     "display_name": NAME_BLOCK_ID,
@@ -47,13 +52,19 @@ FIELD_BLOCKS = {
 
 
 def create_view(response_url: str) -> dict[str, Any]:
+    # Only what 7moor accepts is offered, so a wrong value cannot be silently defaulted.
     rules = [
-        Option(value=rule, label=f"{RULE_NAMES[rule].capitalize()} ({rule})")
+        Option(value=rule, label=f"{RULE_NAMES.get(rule, rule).capitalize()} ({rule})")
         for rule in ASSIGN_RULES
     ]
     memory = [
-        Option(value="off", label="Off"),
-        *(Option(value=str(m), label=f"Same agent for {label}") for m, label in MEMORY.items()),
+        Option(value=MEMORY_OFF, label="Off"),
+        *(
+            Option(
+                value=str(minutes), label=f"Same agent for {MEMORY.get(minutes, f'{minutes} min')}"
+            )
+            for minutes in MEMORY_TIMES
+        ),
     ]
     blocks = [
         InputBlock(
@@ -93,7 +104,7 @@ def create_view(response_url: str) -> dict[str, Any]:
 
 def open_create_modal(call: Invocation) -> Reply | None:
     call.desk.require_admin(call.user_id)
-    call.client.views_open(trigger_id=call.trigger_id, view=create_view(call.response_url))
+    open_view(call, create_view(call.response_url))
     return None
 
 
@@ -104,6 +115,26 @@ def _value(view: dict[str, Any], block_id: str) -> str:
     return element.get("value") or ""
 
 
+def new_group_from(view: dict[str, Any]) -> tuple[NewGroup, dict[str, str]]:
+    """The group the form describes, and form errors keyed by input block_id."""
+    members, problems = parse_member_lines(_value(view, MEMBERS_BLOCK_ID))
+    memory = _value(view, MEMORY_BLOCK_ID)
+    group = NewGroup(
+        display_name=_value(view, NAME_BLOCK_ID).strip(),
+        assign_rule=_value(view, RULE_BLOCK_ID),
+        is_memory=memory != MEMORY_OFF,
+        memory_time=int(memory) if memory.isdigit() else None,
+        members=members,
+    )
+    errors = {
+        FIELD_BLOCKS.get(field, NAME_BLOCK_ID): sentence
+        for field, sentence in group.problems().items()
+    }
+    if problems:
+        errors[MEMBERS_BLOCK_ID] = "; ".join(p.sentence for p in problems[:5])[:150]
+    return group, errors
+
+
 def handle_create_submission(
     ack: Ack,
     body: dict[str, Any],
@@ -112,18 +143,7 @@ def handle_create_submission(
     desk: Desk,
     logger: Logger,
 ) -> None:
-    members, problems = parse_member_lines(_value(view, MEMBERS_BLOCK_ID))
-    memory = _value(view, MEMORY_BLOCK_ID)
-    group = NewGroup(
-        display_name=_value(view, NAME_BLOCK_ID).strip(),
-        assign_rule=_value(view, RULE_BLOCK_ID),
-        is_memory=memory != "off",
-        memory_time=int(memory) if memory.isdigit() else None,
-        members=members,
-    )
-    errors = {FIELD_BLOCKS[field]: sentence for field, sentence in group.problems().items()}
-    if problems:
-        errors[MEMBERS_BLOCK_ID] = "; ".join(p.sentence for p in problems[:5])[:150]
+    group, errors = new_group_from(view)
     if errors:
         ack(response_action="errors", errors=errors)
         return
@@ -132,18 +152,19 @@ def handle_create_submission(
         view=notice_modal(TITLE, ":hourglass_flowing_sand: Creating the group in 7moor…"),
     )
     actor = body["user"]["id"]
+    result: ChangeResult | None = None
     try:
         result = desk.create_group(actor, group)
-        reply = change_reply(result, actor=actor)
-        text = f":white_check_mark: Created *{escape(group.display_name)}* as `{escape(result.record.exten)}`. {escape(result.record.detail)}"
     except DeskError as error:
-        reply = Reply(
-            text=error.sentence,
-            blocks=[section(f":warning: {escape(error.sentence)}\n{error.next_step}")],
-        )
+        reply = error_reply(error.sentence, error.next_step)
         text = f":warning: {escape(error.sentence)}\n{error.next_step}"
-    client.views_update(view_id=view["id"], view=notice_modal(TITLE, text))
-    try:
-        reply_to_channel(metadata(view).get("r", ""), reply)
     except Exception:
-        logger.exception("could not post the create outcome to the channel")
+        reply = apology(logger, "creating a group")
+        text = reply.blocks[0].text.text
+    else:
+        reply = change_reply(result, actor=actor)
+        text = ""
+    posted = post_outcome(metadata(view).get("r", ""), reply, logger)
+    if result is not None:
+        text = change_summary(result, posted=posted)
+    show_outcome(client, view["id"], TITLE, text, logger)

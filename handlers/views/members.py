@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from logging import Logger
 from typing import TYPE_CHECKING, Any
 
@@ -9,25 +10,30 @@ from slack_bolt import Ack
 from slack_sdk import WebClient
 from slack_sdk.models.blocks import InputBlock, PlainTextInputElement
 
-from bot.changes import ChangeConflictWithState, GroupVersion
+from bot.changes import ChangeConflictWithState, ChangeResult, GroupVersion
 from bot.desk import Desk
 from bot.errors import DeskError
-from handlers.render import Reply, context, escape, section, sections
+from handlers.render import Reply, context, error_reply, escape, section, sections
 from handlers.render.changes import (
     change_reply,
+    change_summary,
     conflict_reply,
     diff_lines,
     member_lines,
 )
 from handlers.views.common import (
+    apology,
     decode_members,
     encode_members,
+    fits_metadata,
     member_text,
     metadata,
     modal,
     notice_modal,
+    open_loading_view,
     parse_member_lines,
-    reply_to_channel,
+    post_outcome,
+    show_outcome,
 )
 
 if TYPE_CHECKING:
@@ -43,17 +49,18 @@ TITLE = "Group members"
 def open_members_modal(call: Invocation, query: str) -> Reply:
     call.desk.require_admin(call.user_id)
     # The trigger_id dies after 3 s: open a loading view now, fill it when the vendor answers.
-    opened = call.client.views_open(
-        trigger_id=call.trigger_id,
-        view=notice_modal(TITLE, ":hourglass_flowing_sand: Reading the group from 7moor…"),
+    view_id = open_loading_view(
+        call, TITLE, ":hourglass_flowing_sand: Reading the group from 7moor…"
     )
-    view_id = opened["view"]["id"]
     try:
         group, version = call.desk.group_for_edit(call.user_id, query)
     except DeskError as error:
-        call.client.views_update(
-            view_id=view_id,
-            view=notice_modal(TITLE, f":warning: {escape(error.sentence)}\n{error.next_step}"),
+        show_outcome(
+            call.client,
+            view_id,
+            TITLE,
+            f":warning: {escape(error.sentence)}\n{error.next_step}",
+            call.logger,
         )
         raise
     blocks = [
@@ -72,24 +79,35 @@ def open_members_modal(call: Invocation, query: str) -> Reply:
             f"Last updated {escape(group.update_time or 'unknown')}. If someone changes it before you confirm, nothing is written and you see the new list."
         ),
     ]
-    state = {
+    state: dict[str, Any] = {
         "v": version.token(),
         "b": encode_members(group.members),
         "n": group.display_name,
         "r": call.response_url,
     }
-    call.client.views_update(
-        view_id=view_id,
-        view=modal(
+    # Names make the confirm view readable ("remove 孙强 8011"); dropped when a list is long.
+    names = {m.agent_number: m.name for m in group.members if m.name != m.agent_number}
+    if fits_metadata({**state, "a": names}):
+        state["a"] = names
+    try:
+        form = modal(
             TITLE,
             blocks,
             callback_id=MEMBERS_EDIT_CALLBACK_ID,
             submit="Review changes",
             metadata=state,
-        ),
-    )
+        )
+    except ValueError:
+        text = (
+            f":warning: *{escape(group.display_name)}* has {len(group.members)} members: "
+            "too many to edit in a Slack form."
+        )
+        text += " Use `/desk add`, `/desk remove` or `/desk swap` instead."
+        show_outcome(call.client, view_id, TITLE, text, call.logger)
+        return Reply(text="Too many members for a form", blocks=[section(text)])
+    call.client.views_update(view_id=view_id, view=form)
     return Reply(
-        text="Opened",
+        text=escape(f"Editing {group.display_name} in a form"),
         blocks=[section(f":pencil: Editing *{escape(group.display_name)}* in a form.")],
     )
 
@@ -105,7 +123,10 @@ def handle_members_submission(ack: Ack, view: dict[str, Any]) -> None:
             errors={MEMBERS_BLOCK_ID: "; ".join(p.sentence for p in problems[:5])[:150]},
         )
         return
-    before = decode_members(state["b"])
+    names: dict[str, str] = state.get("a") or {}
+    before = tuple(
+        replace(m, name=names.get(m.agent_number, "")) for m in decode_members(state["b"])
+    )
     lines = diff_lines(before, desired)
     if not lines:
         ack(
@@ -116,10 +137,20 @@ def handle_members_submission(ack: Ack, view: dict[str, Any]) -> None:
     blocks = [
         section(f"*{escape(state['n'])}*: confirm these changes"),
         *sections(lines),
+    ]
+    if not desired:
+        blocks.append(
+            section(
+                ":warning: Nobody will be left in this group: its chats cannot be assigned to anyone."
+            )
+        )
+    blocks.append(
         context(
             f"Afterwards the group has {len(desired)} member(s). deskbot re-reads the group first and writes nothing if it changed meanwhile."
-        ),
-    ]
+        )
+    )
+    # The confirm view needs what to write and what it was written over, not the old list.
+    confirm_state = {"v": state["v"], "n": state["n"], "r": state.get("r", "")}
     ack(
         response_action="update",
         view=modal(
@@ -127,7 +158,7 @@ def handle_members_submission(ack: Ack, view: dict[str, Any]) -> None:
             blocks,
             callback_id=MEMBERS_CONFIRM_CALLBACK_ID,
             submit="Confirm",
-            metadata={**state, "d": encode_members(desired)},
+            metadata={**confirm_state, "d": encode_members(desired)},
         ),
     )
 
@@ -147,30 +178,32 @@ def handle_members_confirmation(
     )
     state = metadata(view)
     actor = body["user"]["id"]
+    result: ChangeResult | None = None
     try:
         result = desk.edit_members(
             actor, GroupVersion.from_token(state["v"]), decode_members(state["d"])
         )
     except ChangeConflictWithState as error:
         reply = conflict_reply(error)
-        text = f":no_entry: {escape(error.sentence)}\n" + "\n".join(
-            member_lines(error.current.members)
+        again = f"To start again from this list: `/desk members {escape(error.current.exten)}`."
+        text = "\n".join(
+            [
+                f":no_entry: {escape(error.sentence)}",
+                error.next_step,
+                *member_lines(error.current.members),
+                again,
+            ]
         )
     except DeskError as error:
-        reply = Reply(
-            text=error.sentence,
-            blocks=[section(f":warning: {escape(error.sentence)}\n{error.next_step}")],
-        )
+        reply = error_reply(error.sentence, error.next_step)
+        text = f":warning: {escape(error.sentence)}\n{error.next_step}"
+    except Exception:
+        reply = apology(logger, "saving a member list")
         text = reply.blocks[0].text.text
     else:
         reply = change_reply(result, actor=actor)
-        text = "\n".join(
-            block.text.text
-            for block in reply.blocks
-            if getattr(block, "text", None) is not None and hasattr(block.text, "text")
-        )
-    client.views_update(view_id=view["id"], view=notice_modal(TITLE, text[:2900]))
-    try:
-        reply_to_channel(state.get("r", ""), reply)
-    except Exception:
-        logger.exception("could not post the members outcome to the channel")
+        text = ""
+    posted = post_outcome(state.get("r", ""), reply, logger)
+    if result is not None:
+        text = change_summary(result, posted=posted)
+    show_outcome(client, view["id"], TITLE, text, logger)
