@@ -7,7 +7,8 @@ limit, so a burst of supervisors looking can never leave a confirmed change with
 calls it needs (its re-read, its write and its verification).
 
 The window is the vendor's plus a guard second, so our count and the vendor's agree even when
-requests take a moment to travel.
+requests take a moment to travel. Should the vendor still answer "over the limit", `hold`
+stops every call to that endpoint for a whole window: its count is the one that matters.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from bot.clock import SYSTEM_CLOCK, Clock
 from bot.errors import BudgetExhausted
 
 GUARD_SECONDS = 1
+MIN_WAIT = 0.05  # never tell a caller to retry at once: the window is full right now
+AGE_PRECISION = 0.01  # seconds; how closely a blocked caller's wait is measured
 
 
 class Priority(enum.Enum):
@@ -49,10 +52,37 @@ class Budget:
     def try_spend(self, key: str, limit: EndpointLimit, priority: Priority) -> float:
         """Spend one call if the window allows: 0.0 when spent, else seconds until one frees."""
         expiry = limit.window + GUARD_SECONDS
-        if self._storage.acquire_entry(key, limit.ceiling(priority), expiry):
+        since, held = self._storage.get_moving_window(_held_key(key), 1, expiry)
+        if held:
+            return max(MIN_WAIT, since + expiry - self._clock.time())
+        ceiling = limit.ceiling(priority)
+        if self._storage.acquire_entry(key, ceiling, expiry):
             return 0.0
-        oldest, _count = self._storage.get_moving_window(key, limit.ceiling(priority), expiry)
-        return max(0.05, oldest + expiry - self._clock.time())
+        return self._until_below(key, limit, ceiling, expiry)
+
+    def _until_below(self, key: str, limit: EndpointLimit, ceiling: int, expiry: int) -> float:
+        """Seconds until fewer than `ceiling` calls are in the window.
+
+        That is when the ceiling-th newest call leaves it, which is not the oldest call when
+        writes have filled the reserve above a read's ceiling. The storages tell only how many
+        calls a window of a given length holds (and its oldest), so that call's age is found
+        by halving the window length: a dozen cheap look-ups, made only when a caller is refused.
+        """
+
+        def count(seconds: float) -> int:
+            window = self._storage.get_moving_window
+            return window(key, limit.calls, seconds)[1]  # type: ignore[arg-type]
+
+        younger, older = 0.0, float(expiry)  # the call's age is at least `younger`, below `older`
+        if count(older) < ceiling:  # a call left the window meanwhile
+            return MIN_WAIT
+        while older - younger > AGE_PRECISION:
+            middle = (younger + older) / 2
+            if count(middle) >= ceiling:
+                older = middle
+            else:
+                younger = middle
+        return max(MIN_WAIT, expiry - younger)
 
     def spend(self, key: str, limit: EndpointLimit, priority: Priority, *, max_wait: float) -> None:
         """Spend one call, waiting up to `max_wait` seconds for the window; else BudgetExhausted."""
@@ -65,9 +95,24 @@ class Budget:
                 raise BudgetExhausted(key.rsplit(":", 1)[-1], retry_after)
             self._clock.sleep(retry_after)
 
+    def hold(self, key: str, limit: EndpointLimit) -> None:
+        """Spend nothing more on `key`, reads or writes, for a whole window from now.
+
+        For when the vendor says deskbot is over its limit although the budget allowed the
+        call: its count and ours disagree (another client on the same account, a stricter
+        limit), and only waiting a whole window is sure to be polite. A later hold restarts it.
+        """
+        held = _held_key(key)
+        self._storage.clear(held)
+        self._storage.acquire_entry(held, 1, limit.window + GUARD_SECONDS)
+
     def used(self, key: str, limit: EndpointLimit) -> int:
         """Calls spent in the current window (for `deskbot check` and benchmarks)."""
         _oldest, count = self._storage.get_moving_window(
             key, limit.calls, limit.window + GUARD_SECONDS
         )
         return count
+
+
+def _held_key(key: str) -> str:
+    return f"{key}:held"

@@ -6,7 +6,9 @@
 - Fallback: when a fetch fails for a reason that passes (budget spent, vendor busy or down),
   the last good answer is served, marked stale with its age and the reason.
 - Errors are never cached. `invalidate` bumps a generation so a fetch that started before a
-  write cannot store pre-write data afterwards.
+  write cannot store pre-write data as fresh afterwards, and detaches that fetch, so askers
+  who come after the write start their own instead of waiting for pre-write data. What such a
+  fetch read still becomes the fallback, unless something read after the write already is.
 
 Bolt runs listeners on a thread pool: everything here is guarded by one lock.
 """
@@ -21,13 +23,19 @@ from typing import Any, TypeVar
 from cachetools import LRUCache, TLRUCache
 
 from bot.clock import SYSTEM_CLOCK, Clock
-from bot.errors import BudgetExhausted, DeskError, RateLimited, RequestError
+from bot.errors import BudgetExhausted, DeskError, RateLimited, RequestError, VendorFailure
 from bot.models import Reading
 
 T = TypeVar("T")
 
 # Failures that say "not now" rather than "wrong": a stale answer beats no answer for these.
-FALLBACK_ERRORS: tuple[type[Exception], ...] = (BudgetExhausted, RateLimited, RequestError)
+# VendorFailure is the vendor's own "internal error, try later" (7moor 500, Tencent 141002).
+FALLBACK_ERRORS: tuple[type[Exception], ...] = (
+    BudgetExhausted,
+    RateLimited,
+    RequestError,
+    VendorFailure,
+)
 FLIGHT_WAIT_SECONDS = (
     60.0  # a leader always finishes within its client timeouts; this is a backstop
 )
@@ -37,6 +45,12 @@ FLIGHT_WAIT_SECONDS = (
 class _Entry:
     reading: Reading[Any]
     expires_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class _Good:
+    reading: Reading[Any]
+    generation: int  # of the key when the fetch began: a later one is never replaced by it
 
 
 class _Flight:
@@ -54,7 +68,7 @@ class ReadCache:
         self._fresh: TLRUCache[Hashable, _Entry] = TLRUCache(
             maxsize=maxsize, ttu=lambda _key, entry, _now: entry.expires_at, timer=clock.time
         )
-        self._last_good: LRUCache[Hashable, Reading[Any]] = LRUCache(maxsize=last_good_maxsize)
+        self._last_good: LRUCache[Hashable, _Good] = LRUCache(maxsize=last_good_maxsize)
         self._flights: dict[Hashable, _Flight] = {}
         self._generations: dict[Hashable, int] = {}
         self._lock = threading.Lock()
@@ -80,20 +94,23 @@ class ReadCache:
             raise
         finally:
             with self._lock:
-                self._flights.pop(key, None)
+                if self._flights.get(key) is flight:  # not detached by `invalidate`
+                    del self._flights[key]
             flight.done.set()
 
     def peek(self, key: Hashable) -> Reading[Any] | None:
         """The last good reading for `key`, fresh or not, without fetching."""
         with self._lock:
-            return self._last_good.get(key)
+            good = self._last_good.get(key)
+            return good.reading if good is not None else None
 
     def put(self, key: Hashable, ttl: float, value: T) -> Reading[T]:
         """Store a value read by other means (a write path's re-read) as the freshest answer."""
         reading = Reading(value=value, fetched_at=self._clock.time())
         with self._lock:
-            self._generations[key] = self._generations.get(key, 0) + 1
-            self._store(key, ttl, reading)
+            generation = self._generations[key] = self._generations.get(key, 0) + 1
+            self._flights.pop(key, None)
+            self._store(key, ttl, reading, generation)
         return reading
 
     def invalidate(self, *keys: Hashable) -> None:
@@ -101,6 +118,7 @@ class ReadCache:
         with self._lock:
             for key in keys:
                 self._fresh.pop(key, None)
+                self._flights.pop(key, None)  # its askers keep it; new askers start anew
                 self._generations[key] = self._generations.get(key, 0) + 1
 
     def __len__(self) -> int:
@@ -118,16 +136,20 @@ class ReadCache:
             if last is None:
                 raise
             reason = error.sentence if isinstance(error, DeskError) else str(error)
-            return replace(last, stale=True, stale_reason=reason)
+            return replace(last.reading, stale=True, stale_reason=reason)
         reading = Reading(value=value, fetched_at=self._clock.time())
         with self._lock:
             if self._generations.get(key, 0) == generation:
-                self._store(key, ttl, reading)
+                self._store(key, ttl, reading, generation)
+            else:  # a write came meanwhile: not fresh, but still the newest fallback there is
+                last = self._last_good.get(key)
+                if last is None or last.generation <= generation:
+                    self._last_good[key] = _Good(reading, generation)
         return reading
 
-    def _store(self, key: Hashable, ttl: float, reading: Reading[Any]) -> None:
+    def _store(self, key: Hashable, ttl: float, reading: Reading[Any], generation: int) -> None:
         self._fresh[key] = _Entry(reading, self._clock.time() + ttl)
-        self._last_good[key] = reading
+        self._last_good[key] = _Good(reading, generation)
 
     @staticmethod
     def _follow(flight: _Flight) -> Reading[Any]:

@@ -70,3 +70,58 @@ def test_endpoints_have_separate_budgets(clock: FakeClock) -> None:
     for _ in range(20):
         budget.try_spend("a", LIMIT, Priority.WRITE)
     assert budget.try_spend("b", LIMIT, Priority.WRITE) == 0.0
+
+
+def test_a_read_blocked_by_writes_is_told_when_its_share_really_frees(clock: FakeClock) -> None:
+    budget = Budget(clock=clock)
+    assert budget.try_spend("k", LIMIT, Priority.READ) == 0.0  # one read at 0 s
+    clock.advance(30)
+    for _ in range(13):  # thirteen reads at 30 s: the read share (14) is spent
+        assert budget.try_spend("k", LIMIT, Priority.READ) == 0.0
+    clock.advance(5)
+    for _ in range(6):  # a change's calls at 35 s use the reserve: 20 in the window
+        assert budget.try_spend("k", LIMIT, Priority.WRITE) == 0.0
+    clock.advance(5)
+
+    # At 40 s, the oldest call leaves at 61 s, but that still leaves 19 in the window; reads
+    # fit again only when the thirteen reads of 30 s leave it, at 91 s.
+    wait = budget.try_spend("k", LIMIT, Priority.READ)
+    assert 51 <= wait <= 51.1
+    clock.advance(wait - 0.2)
+    assert budget.try_spend("k", LIMIT, Priority.READ) > 0
+    clock.advance(0.2)
+    assert budget.try_spend("k", LIMIT, Priority.READ) == 0.0
+
+
+def test_a_spent_read_share_reports_the_wait_it_measured(clock: FakeClock) -> None:
+    budget = Budget(clock=clock)
+    for _ in range(6):
+        budget.spend("k", LIMIT, Priority.WRITE, max_wait=0)
+    clock.advance(10)
+    for _ in range(8):
+        budget.spend("k", LIMIT, Priority.READ, max_wait=0)
+    clock.advance(10)
+    for _ in range(6):
+        budget.spend("k", LIMIT, Priority.WRITE, max_wait=0)
+    with pytest.raises(BudgetExhausted) as raised:  # 20 in the window; 7 must leave for a read
+        budget.spend("k", LIMIT, Priority.READ, max_wait=2)
+    assert 51 <= raised.value.retry_after <= 51.1  # the reads of 10 s leave at 71 s
+
+
+def test_a_hold_stops_reads_and_writes_for_a_whole_window(clock: FakeClock) -> None:
+    budget = Budget(clock=clock)
+    for _ in range(3):
+        budget.spend("k", LIMIT, Priority.READ, max_wait=0)
+    clock.advance(10)
+    budget.hold("k", LIMIT)  # the vendor said "over the limit" at 10 s
+    assert budget.try_spend("k", LIMIT, Priority.WRITE) == 61
+    assert budget.try_spend("other", LIMIT, Priority.READ) == 0.0
+    clock.advance(30)
+    budget.hold("k", LIMIT)  # and again at 40 s: the hold starts over
+    clock.advance(60)
+    with pytest.raises(BudgetExhausted) as raised:
+        budget.spend("k", LIMIT, Priority.WRITE, max_wait=0.5)
+    assert raised.value.retry_after == 1
+    clock.advance(1.01)
+    assert budget.try_spend("k", LIMIT, Priority.READ) == 0.0
+    assert budget.used("k", LIMIT) == 1  # a hold spends nothing itself

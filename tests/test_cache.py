@@ -107,3 +107,49 @@ def test_invalidate_forgets_fresh_answers_and_blocks_a_late_stale_store(clock: F
         finish.set()
         assert future.result(timeout=5).value == "pre-write"  # that asker still gets an answer
     assert cache.get("k", 60, lambda: "post-write").value == "post-write"
+
+
+def test_an_asker_after_a_write_never_waits_for_a_read_begun_before_it(clock: FakeClock) -> None:
+    cache = ReadCache(clock=clock)
+    in_fetch, finish = threading.Event(), threading.Event()
+
+    def pre_write_read() -> str:
+        in_fetch.set()
+        finish.wait(5)
+        return "pre-write"
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        early = pool.submit(cache.get, "k", 60, pre_write_read)
+        in_fetch.wait(5)
+        cache.invalidate("k")  # the write lands while that read is in flight
+        late = cache.get("k", 60, lambda: "post-write")  # answered at once, by its own read
+        assert late.value == "post-write"
+        finish.set()
+        assert early.result(timeout=5).value == "pre-write"
+    assert cache.get("k", 60, lambda: "never asked").value == "post-write"
+    assert cache.peek("k") == late  # the late pre-write answer did not replace it
+
+
+def test_a_read_that_raced_a_write_is_still_the_fallback(clock: FakeClock) -> None:
+    cache = ReadCache(clock=clock)
+    in_fetch, finish = threading.Event(), threading.Event()
+
+    def racing_read() -> str:
+        in_fetch.set()
+        finish.wait(5)
+        return "read during the write"
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        racing = pool.submit(cache.get, "k", 60, racing_read)
+        in_fetch.wait(5)
+        cache.invalidate("k")
+        finish.set()
+        racing.result(timeout=5)
+    clock.advance(5)
+
+    def spent() -> str:
+        raise BudgetExhausted("queueQueue", 50)
+
+    reading = cache.get("k", 60, spent)  # not fresh, yet far better than no answer
+    assert reading.value == "read during the write" and reading.stale
+    assert reading.age(clock.time()) == 5

@@ -2,19 +2,23 @@
 
 Retry rules by what a call does (githubkit's idea: a small policy, not loops everywhere):
 - READ and IDEMPOTENT (a read, or replacing a whole member list): retried on transport
-  errors and 5xx answers, with capped backoff.
+  errors, 5xx answers and the vendor's own "internal error" answers (7moor code 500, Tencent
+  141002, which come as JSON, with HTTP 200 or 500), with capped backoff.
 - ONCE_UNLESS_UNSENT (send_msg with its fixed MsgRandom): retried only when the request
   surely never reached the vendor (could not connect), since the vendor's de-duplication
   window is unconfirmed.
 - NEVER (creating a group): one attempt; a retry could create the group twice.
-Every attempt spends budget: the vendor counts attempts, not intentions.
+Every attempt spends budget: the vendor counts attempts, not intentions. An over-limit answer
+is never retried, and holds every further call to that endpoint for a whole window.
 """
 
 from __future__ import annotations
 
 import enum
+import functools
 import json
 import logging
+import ssl
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -27,7 +31,9 @@ from bot.errors import (
     ConnectFailed,
     DeskError,
     MalformedAnswer,
+    RateLimited,
     VendorError,
+    VendorFailure,
     VendorTimeout,
     VendorUnreachable,
 )
@@ -50,6 +56,11 @@ class Retry(enum.Enum):
     NEVER = "never"
 
 
+# Transport errors raised before a request could leave: no connection, or none free in the
+# pool. Only these prove the vendor never saw it (a send may then go again).
+_NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
 class _RetryableStatus(Exception):
     def __init__(self, response: httpx.Response) -> None:
         super().__init__(response.status_code)
@@ -58,9 +69,9 @@ class _RetryableStatus(Exception):
 
 def _may_retry(rule: Retry, error: Exception) -> bool:
     if rule in (Retry.READ, Retry.IDEMPOTENT):
-        return isinstance(error, httpx.TransportError | _RetryableStatus)
+        return isinstance(error, httpx.TransportError | _RetryableStatus | VendorFailure)
     if rule is Retry.ONCE_UNLESS_UNSENT:
-        return isinstance(error, httpx.ConnectError | httpx.ConnectTimeout)
+        return isinstance(error, _NEVER_SENT)
     return False
 
 
@@ -94,6 +105,7 @@ class VendorHttp:
             headers=dict(headers or {}),
             timeout=timeout,
             transport=transport,
+            verify=_tls_context(),
             limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
         )
 
@@ -114,7 +126,11 @@ class VendorHttp:
             self._budget.spend(self.budget_key(endpoint), limit, priority, max_wait=wait)
             try:
                 return self._attempt(endpoint, path, content)
-            except (httpx.TransportError, _RetryableStatus) as error:
+            except RateLimited:
+                # The vendor counted more than the budget did: wait a whole window, every caller.
+                self._budget.hold(self.budget_key(endpoint), limit)
+                raise
+            except (httpx.TransportError, _RetryableStatus, VendorFailure) as error:
                 if attempt < len(RETRY_DELAYS) and _may_retry(retry, error):
                     logger.warning(
                         "%s %s failed (%s); retry %d",
@@ -125,6 +141,8 @@ class VendorHttp:
                     )
                     self._clock.sleep(RETRY_DELAYS[attempt])
                     continue
+                if isinstance(error, VendorFailure):
+                    raise
                 raise self._as_vendor_error(endpoint, error) from error
         raise AssertionError("unreachable: the loop returns or raises")
 
@@ -157,26 +175,26 @@ class VendorHttp:
                 endpoint=endpoint,
                 code=error.response.status_code,
             )
-        if isinstance(error, httpx.TimeoutException) and not isinstance(
-            error, httpx.ConnectTimeout
-        ):
+        if isinstance(error, httpx.TimeoutException) and not isinstance(error, _NEVER_SENT):
             return VendorTimeout(
                 f"{self.vendor} did not answer in time.",
                 "Try again in a minute; if it keeps happening, the vendor may be having trouble.",
                 vendor=self.vendor,
                 endpoint=endpoint,
             )
-        unreachable = (
-            ConnectFailed
-            if isinstance(error, httpx.ConnectError | httpx.ConnectTimeout)
-            else VendorUnreachable
-        )
+        unreachable = ConnectFailed if isinstance(error, _NEVER_SENT) else VendorUnreachable
         return unreachable(
-            f"deskbot could not reach {self.vendor} ({_describe(error)}).",
+            f"deskbot could not reach {self.vendor} ({_in_words(error)}).",
             "Try again in a minute; an operator can run `deskbot check` to test the connection.",
             vendor=self.vendor,
             endpoint=endpoint,
         )
+
+
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """One verifying TLS context for every client: building one loads the CA bundle (~25 ms)."""
+    return httpx.create_ssl_context()
 
 
 def _is_json(response: httpx.Response) -> bool:
@@ -187,9 +205,24 @@ def _is_json(response: httpx.Response) -> bool:
     return True
 
 
+def _in_words(error: Exception) -> str:
+    """A transport failure as a supervisor may read it (the log keeps the class name)."""
+    if isinstance(error, httpx.ConnectTimeout):
+        return "connecting timed out"
+    if isinstance(error, httpx.ConnectError):
+        return "no connection could be made"
+    if isinstance(error, httpx.PoolTimeout):
+        return "too many calls were already waiting for a connection"
+    if isinstance(error, httpx.ReadError | httpx.WriteError | httpx.RemoteProtocolError):
+        return "the connection was dropped before an answer came"
+    return "a network error"
+
+
 def _describe(error: Exception) -> str:
     if isinstance(error, _RetryableStatus):
         return f"HTTP {error.response.status_code}"
+    if isinstance(error, VendorError):
+        return error.context()
     return type(error).__name__
 
 

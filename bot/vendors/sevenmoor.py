@@ -103,7 +103,7 @@ def interpret(endpoint: str, response: httpx.Response) -> dict[str, Any]:
     body = json_object(VENDOR, endpoint, response)
     code = _int_or_none(body.get("code"))
     message = str(body.get("message") or "")
-    failed = body.get("success") is not True or (code is not None and code != 200)
+    failed = not _bool(body.get("success")) or (code is not None and code != 200)
     if response.status_code >= 400 and code is None:
         code = response.status_code
         failed = True
@@ -252,13 +252,15 @@ class SevenMoorClient:
     def _all_pages(
         self, endpoint: str, query: dict[str, Any], priority: Priority
     ) -> list[dict[str, Any]]:
+        """Rows of every page, each group once (by exten), in the vendor's order."""
         rows: list[dict[str, Any]] = []
-        page = 1
+        seen: set[str] = set()
+        page, size = 1, PAGE_SIZE
         while True:
             answer = self._http.call(
                 endpoint,
                 self._path(endpoint),
-                {**query, "page": page, "pageSize": PAGE_SIZE},
+                {**query, "page": page, "pageSize": size},
                 priority=priority,
                 retry=Retry.READ,
             )
@@ -266,10 +268,17 @@ class SevenMoorClient:
             if data is None:  # "wrong exten gives an empty result"
                 return rows
             page_rows, count = _page(endpoint, data)
-            rows.extend(page_rows)
-            # Stop on a short or empty page too: a vendor that caps pageSize must not loop us.
-            if not page_rows or len(rows) >= count or "exten" in query:
+            # A group added or removed meanwhile shifts the pages: never list one twice.
+            fresh = [row for row in page_rows if not _seen(row, seen)]
+            rows.extend(fresh)
+            # Stop on a page with nothing new too: a vendor that caps pageSize below ours is
+            # followed page by page, and one that ignores `page` cannot loop us.
+            if not fresh or len(rows) >= count or "exten" in query:
                 return rows
+            if page == 1 and len(page_rows) < size:
+                # The vendor caps pages below our size. Ask for its size from now on, so page N
+                # starts at the same group whether it counts offsets in our size or in its own.
+                size = len(page_rows)
             page += 1
 
 
@@ -284,6 +293,17 @@ def _page(endpoint: str, data: Any) -> tuple[list[dict[str, Any]], int]:
         )
     count = _int_or_none(data.get("count")) if isinstance(data, dict) else None
     return listing, count if count is not None else len(listing)
+
+
+def _seen(row: dict[str, Any], seen: set[str]) -> bool:
+    """Whether the row's group was listed already (and remember it); rows without exten: never."""
+    exten = str(row.get("exten") or "")
+    if not exten:
+        return False
+    if exten in seen:
+        return True
+    seen.add(exten)
+    return False
 
 
 def _member_payload(members: Sequence[Member]) -> list[dict[str, Any]]:

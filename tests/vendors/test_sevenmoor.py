@@ -16,6 +16,7 @@ from bot.clock import FakeClock
 from bot.errors import (
     AuthRejected,
     BadRequest,
+    BudgetExhausted,
     ConnectFailed,
     MalformedAnswer,
     RateLimited,
@@ -248,3 +249,84 @@ def test_add_queue_sends_validated_fields_and_returns_the_exten(clock: FakeClock
             "assignMembers": [{"agentNumber": "8000", "priority": 0}],
         }
     ]
+
+
+def test_paging_never_repeats_a_group_nor_loops_on_a_vendor_that_ignores_the_page(
+    clock: FakeClock,
+) -> None:
+    pages: list[int] = []
+    rows = [group_row(str(10000 + n)) for n in range(25)]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        pages.append(json.loads(request.content)["page"])
+        # Says there are 25, but answers the first ten whatever page is asked for.
+        return httpx.Response(200, json={"success": True, "data": {"count": 25, "list": rows[:10]}})
+
+    groups = client_with(handler, clock).query_groups()
+    assert [g.exten for g in groups] == [str(10000 + n) for n in range(10)]
+    assert pages == [1, 2]  # the second page brought nothing new: stop
+
+
+def test_a_group_that_moves_to_the_next_page_meanwhile_is_listed_once(clock: FakeClock) -> None:
+    rows = [group_row(str(10000 + n)) for n in range(15)]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        page = json.loads(request.content)["page"]
+        listing = rows[:10] if page == 1 else rows[9:]  # a group was added at the top meanwhile
+        return httpx.Response(200, json={"success": True, "data": {"count": 16, "list": listing}})
+
+    extens = [g.exten for g in client_with(handler, clock).query_groups()]
+    assert extens == [str(10000 + n) for n in range(15)]
+
+
+def test_success_may_come_as_a_string(clock: FakeClock) -> None:
+    answer = {"success": "true", "data": {"count": 1, "list": [group_row("10018590")]}}
+    [group] = client_with(lambda _r: httpx.Response(200, json=answer), clock).query_groups()
+    assert group.exten == "10018590"
+
+
+def test_a_vendor_that_caps_pages_is_asked_for_its_own_page_size(clock: FakeClock) -> None:
+    asked: list[tuple[int, int]] = []
+    rows = [group_row(str(10000 + n)) for n in range(130)]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        asked.append((body["page"], body["pageSize"]))
+        start = (body["page"] - 1) * body["pageSize"]  # offsets in the size asked for...
+        listing = rows[start : start + min(body["pageSize"], 50)]  # ...but at most 50 a page
+        return httpx.Response(200, json={"success": True, "data": {"count": 130, "list": listing}})
+
+    groups = client_with(handler, clock).query_groups()
+    assert [g.exten for g in groups] == [str(10000 + n) for n in range(130)]
+    assert asked == [(1, 100), (2, 50), (3, 50)]
+
+
+def test_reads_retry_the_vendors_own_internal_error(clock: FakeClock) -> None:
+    answers = [
+        httpx.Response(200, json={"code": 500, "success": False, "message": "server error"}),
+        httpx.Response(500, json={"code": 500, "success": False, "message": "server error"}),
+        httpx.Response(200, json={"success": True, "data": {"count": 0, "list": []}}),
+    ]
+    assert client_with(lambda _r: answers.pop(0), clock).query_groups() == []
+    assert answers == []
+
+
+def test_an_over_limit_answer_holds_the_endpoint_for_a_whole_window(clock: FakeClock) -> None:
+    calls = 0
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            return httpx.Response(429, text="slow down")
+        return httpx.Response(200, json={"success": True, "data": {"count": 0, "list": []}})
+
+    client = client_with(handler, clock)
+    with pytest.raises(RateLimited):
+        client.query_groups()
+    clock.advance(30)
+    with pytest.raises(BudgetExhausted) as raised:
+        client.query_groups()
+    assert calls == 1 and 30 <= raised.value.retry_after <= 31
+    clock.advance(raised.value.retry_after)
+    assert client.query_groups() == [] and calls == 2

@@ -218,3 +218,20 @@ def test_twelve_kilobytes_are_checked_before_sending() -> None:
     with pytest.raises(RequestFailed) as raised:
         prepare_send(SESSION, msg_body(TextMessage("好" * 4200)), 1)
     assert "12 KB" in raised.value.sentence and "Nothing was sent" in raised.value.next_step
+
+
+def test_a_send_that_found_no_free_connection_never_left_and_may_go_again(
+    clock: FakeClock,
+) -> None:
+    attempts = 0
+
+    def no_connection(request: httpx.Request) -> httpx.Response:
+        nonlocal attempts
+        attempts += 1
+        raise httpx.PoolTimeout("every connection busy", request=request)
+
+    prepared = prepare_send(SESSION, msg_body(TextMessage("hi")), 4242)
+    with pytest.raises(ConnectFailed) as raised:
+        client_with(no_connection, clock).send(prepared)
+    assert attempts == 3  # it never left, so a retry cannot double it
+    assert "waiting for a connection" in raised.value.sentence
