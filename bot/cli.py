@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import re
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -13,6 +14,7 @@ from bot.settings import Settings, SettingsError
 logger = logging.getLogger("deskbot")
 DEFAULT_HTTP_PORT = 3000
 DEFAULT_SIMULATOR_PORT = 8088
+EXIT_FAILED = 1
 EXIT_CONFIG = 2
 
 
@@ -88,15 +90,64 @@ def _run(args: argparse.Namespace) -> int:
             "multi-instance mode (shared Redis) is not in this version; unset it and run one instance",
         )
     configure_logging(secrets_of(settings))
-    app = create_app(settings, socket_mode=not args.http)
-    if args.http:
-        serve_http(app, host=args.host, port=args.port, threads=args.threads)
-    else:
-        from slack_bolt.adapter.socket_mode import SocketModeHandler
+    from slack_bolt.error import BoltError
+    from slack_sdk.errors import SlackApiError
 
-        logger.info("deskbot is connecting to Slack in Socket Mode")
+    from bot.state import StateError
+
+    try:
+        app = create_app(settings, socket_mode=not args.http)  # Bolt calls auth.test here
+    except StateError as error:  # its sentence names DESK_STATE_PATH
+        print(f"deskbot: {error}", file=sys.stderr)
+        return EXIT_CONFIG
+    except BoltError as error:
+        return _slack_refused("SLACK_BOT_TOKEN", _slack_error_code(str(error)))
+    except OSError as error:
+        return _slack_unreachable(settings.slack_api_url, error)
+    if args.http:
+        try:
+            serve_http(app, host=args.host, port=args.port, threads=args.threads)
+        except OSError as error:
+            return _cannot_listen(args.host, args.port, error)
+        return 0
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    logger.info("deskbot is connecting to Slack in Socket Mode")
+    try:
         SocketModeHandler(app, settings.slack_app_token).start()
+    except SlackApiError as error:
+        return _slack_refused("SLACK_APP_TOKEN", str(error.response.get("error")))
+    except OSError as error:
+        return _slack_unreachable(settings.slack_api_url, error)
     return 0
+
+
+def _slack_error_code(message: str) -> str:
+    """Slack's error code out of Bolt's "`token` is invalid (auth.test result: {...})"."""
+    match = re.search(r"'error': '([^']+)'", message)
+    return match.group(1) if match else message
+
+
+def _slack_refused(variable: str, code: str) -> int:
+    print(f"deskbot: Slack refused {variable} ({code}).", file=sys.stderr)
+    print(
+        f"Copy {variable} again from your Slack app's settings (reinstall the app if it was "
+        "rotated); `deskbot check` tests every setting.",
+        file=sys.stderr,
+    )
+    return EXIT_FAILED
+
+
+def _slack_unreachable(api_url: str, error: OSError) -> int:
+    print(f"deskbot: could not reach Slack at {api_url} ({error}).", file=sys.stderr)
+    print("Check the network and SLACK_API_URL, then try again.", file=sys.stderr)
+    return EXIT_FAILED
+
+
+def _cannot_listen(host: str, port: int, error: OSError) -> int:
+    print(f"deskbot: cannot listen on {host}:{port} ({error.strerror or error}).", file=sys.stderr)
+    print("Is something else using that port? Choose another with --port.", file=sys.stderr)
+    return EXIT_FAILED
 
 
 def wsgi_app(app: Any) -> Callable[..., Any]:
@@ -131,18 +182,25 @@ def _simulate(args: argparse.Namespace) -> int:
         Simulator,
     )
 
-    url = f"http://{args.host}:{args.port}"
-    print(f"Simulating 7moor and Tencent IM Desk at {url} (Ctrl-C stops).")
-    print("Point deskbot at it with these settings (the simulator's own built-in demo credentials;")
-    print("they open nothing but this local simulator):")
-    print(
-        f"  SEVENMOOR_HOST={url}\n  SEVENMOOR_ACCOUNT_ID={SIM_SEVENMOOR_ACCOUNT_ID}\n  SEVENMOOR_API_SECRET={SIM_SEVENMOOR_API_SECRET}"
-    )
-    print(
-        f"  TENCENT_IM_HOST={url}\n  TENCENT_IM_SDKAPPID={SIM_TENCENT_SDKAPPID}\n  TENCENT_IM_SECRET_KEY={SIM_TENCENT_SECRET_KEY}\n  TENCENT_IM_ADMIN={SIM_TENCENT_ADMIN}"
-    )
-    sys.stdout.flush()
-    Simulator().serve_forever(args.host, args.port)
+    def announce(url: str) -> None:
+        """Printed once the port is bound, so a script can wait for this line (--port 0 works)."""
+        print(f"Simulating 7moor and Tencent IM Desk at {url} (Ctrl-C stops).")
+        print(
+            "Point deskbot at it with these settings (the simulator's own built-in demo credentials;"
+        )
+        print("they open nothing but this local simulator):")
+        print(
+            f"  SEVENMOOR_HOST={url}\n  SEVENMOOR_ACCOUNT_ID={SIM_SEVENMOOR_ACCOUNT_ID}\n  SEVENMOOR_API_SECRET={SIM_SEVENMOOR_API_SECRET}"
+        )
+        print(
+            f"  TENCENT_IM_HOST={url}\n  TENCENT_IM_SDKAPPID={SIM_TENCENT_SDKAPPID}\n  TENCENT_IM_SECRET_KEY={SIM_TENCENT_SECRET_KEY}\n  TENCENT_IM_ADMIN={SIM_TENCENT_ADMIN}"
+        )
+        sys.stdout.flush()
+
+    try:
+        Simulator().serve_forever(args.host, args.port, on_ready=announce)
+    except OSError as error:
+        return _cannot_listen(args.host, args.port, error)
     return 0
 
 

@@ -36,6 +36,7 @@ from bot.simulator import (
 SIGNING_SECRET = "demo-signing-secret"
 ADMIN, SUPERVISOR = "U0DEMOLIN", "U0DEMOMEI"
 PEOPLE = {ADMIN: "lin (admin)", SUPERVISOR: "mei", "U0DESKBOT": "deskbot"}
+VIEW_METHODS = ("views.open", "views.update")
 ACTIVE_SESSION = "fd8a2e30-54de-4e40-bcaf-02718409c5cf"
 ENDED_SESSION = "0b6e3f9a-2d5c-4a81-b7e4-c9f1a8d2e560"
 
@@ -47,6 +48,7 @@ class DemoSlack:
         self._app, self._slack, self._out = app, slack, out
         self._ids = itertools.count(1)
         self.last: dict[str, Any] = {}
+        self._last_command, self._shown = "", 0
 
     def command(self, user: str, text: str) -> dict[str, Any]:
         self._out(f"\n$ /desk {text}        ← typed by @{PEOPLE[user]}")
@@ -119,13 +121,36 @@ class DemoSlack:
             self._out(f"  The form says: {answer['errors']}")
         return answer
 
-    def opened_view(self, before: int) -> dict[str, Any]:
-        """The newest modal the bot filled in (views.update), after `before` posts."""
-        posts = self._slack.wait(before + 2)
-        view = [p for where, p in posts[before:] if where in ("views.open", "views.update")][-1][
-            "view"
-        ]
-        return json.loads(view) if isinstance(view, str) else view
+    def opened_view(
+        self, before: int, ready: Callable[[dict[str, Any]], bool] = lambda _view: True
+    ) -> dict[str, Any]:
+        """The newest modal the bot showed (views.open/update) after `before` posts, once
+        `ready(view)` holds: the bot posts to chat and to the audit channel too, in its own order."""
+
+        def newest_view(posts: list[tuple[str, dict[str, Any]]]) -> dict[str, Any] | None:
+            views = [p["view"] for where, p in posts[before:] if where in VIEW_METHODS]
+            if not views:
+                return None
+            view = json.loads(views[-1]) if isinstance(views[-1], str) else views[-1]
+            return view if ready(view) else None
+
+        view = newest_view(self._slack.wait_until(lambda posts: newest_view(posts) is not None))
+        if view is None:
+            raise TimeoutError("the bot did not show the expected modal")
+        return view
+
+    def later_answer(self) -> None:
+        """Print what the bot posted to the last command's response_url after its first answer
+        (a modal's outcome also goes to the channel the command was typed in)."""
+        name, shown = self._last_command, self._shown
+
+        def arrived(posts: list[tuple[str, dict[str, Any]]]) -> bool:
+            return sum(where == name for where, _ in posts) > shown
+
+        answers = [p for where, p in self._slack.wait_until(arrived) if where == name]
+        for answer in answers[shown:]:
+            self._out(render_message(answer, PEOPLE))
+        self._shown = len(answers)
 
     def posts(self) -> int:
         return len(self._slack.posts)
@@ -141,6 +166,7 @@ class DemoSlack:
         answers = self._slack.wait_for(name)
         for answer in answers:
             self._out(render_message(answer, PEOPLE))
+        self._last_command, self._shown = name, len(answers)
         self.last = answers[-1] if answers else {}
         if isinstance(self.last.get("blocks"), str):
             self.last["blocks"] = json.loads(self.last["blocks"])
@@ -220,7 +246,7 @@ def play(slack: DemoSlack, simulator: Simulator, out: Callable[[str], None]) -> 
     out("\n━━ 3. Editing a whole list in a form ━━")
     before = slack.posts()
     slack.command(ADMIN, 'members "Night Shift"')
-    form = slack.opened_view(before)
+    form = slack.opened_view(before, ready=_has_input)
     out(render_modal(form, PEOPLE))
     text = form["blocks"][1]["element"]["initial_value"] + "\n8021 2"
     confirm = slack.submit(
@@ -231,6 +257,7 @@ def play(slack: DemoSlack, simulator: Simulator, out: Callable[[str], None]) -> 
     before = slack.posts()
     slack.submit(ADMIN, {**confirm["view"], "id": form["id"]}, {})
     out(render_modal(slack.opened_view(before), PEOPLE))
+    slack.later_answer()
 
     out("\n━━ 4. A quick ping into a customer's chat: preview, then exactly once ━━")
     preview = slack.command(
@@ -252,6 +279,11 @@ def play(slack: DemoSlack, simulator: Simulator, out: Callable[[str], None]) -> 
     out("\n━━ 5. The record ━━")
     slack.command(SUPERVISOR, 'log "Night Shift"')
     out(
-        f"\n  ({len(slack.audit_posts())} audit post(s) went to the audit channel, one per change.)"
+        f"\n  ({len(slack.audit_posts())} audit post(s) went to the audit channel, one per change or send.)"
     )
     out("\nThat was the demo. Next: `make test`, then see README.md to connect your own Slack app.")
+
+
+def _has_input(view: dict[str, Any]) -> bool:
+    """The member form itself, not the loading view opened before it."""
+    return any(block.get("type") == "input" for block in view.get("blocks", []))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import json
 import threading
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
@@ -65,6 +66,14 @@ class SlackStandIn:
         """Block until at least `count` posts have arrived; return them all."""
         with self._changed:
             self._changed.wait_for(lambda: len(self.posts) >= count, timeout)
+            return list(self.posts)
+
+    def wait_until(
+        self, done: Callable[[list[tuple[str, dict[str, Any]]]], bool], timeout: float = 30.0
+    ) -> list[tuple[str, dict[str, Any]]]:
+        """Block until `done(posts)` holds (or `timeout` passes); return the posts."""
+        with self._changed:
+            self._changed.wait_for(lambda: done(self.posts), timeout)
             return list(self.posts)
 
     def wait_for(self, where: str, timeout: float = 30.0) -> list[dict[str, Any]]:

@@ -9,6 +9,7 @@ from slack_bolt import Ack, Respond
 
 from bot.desk import Desk
 from bot.errors import DeskError
+from handlers.commands.desk import apology
 from handlers.render import error_reply
 from handlers.render.reads import claims_reply
 
@@ -31,12 +32,6 @@ def handle_share_answer(
         respond(replace_original=False, **error_reply(error.sentence, error.next_step).payload())
         return
     except Exception:
-        logger.exception("share failed")
-        respond(
-            replace_original=False,
-            **error_reply(
-                "Sorry, sharing failed on deskbot's side.", "Please try again."
-            ).payload(),
-        )
+        respond(replace_original=False, **apology(logger, "Share in channel").payload())
         return
     respond(replace_original=False, **reply.payload())

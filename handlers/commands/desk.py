@@ -18,6 +18,7 @@ from handlers.parsing import ParseError, split_args
 from handlers.render import Reply, error_reply, escape, section
 
 LOOKING_UP = ":mag: Looking that up…"
+QUOTING_HINT = 'Close the quote, e.g. `/desk who "Night Shift"`, or see `/desk help`.'
 
 
 def handle_desk_command(
@@ -32,13 +33,13 @@ def handle_desk_command(
         args = split_args(command.get("text", ""))
     except ParseError as error:
         ack()
-        respond(**error_reply(str(error), "Try `/desk help`.").payload())
+        respond(**error_reply(str(error), QUOTING_HINT).payload())
         return
-    name = args[0].text.casefold() if args else "help"
+    name = args[0].value.casefold() if args else "help"
     sub = SUBCOMMANDS.get(name)
     if sub is None:
         ack()
-        respond(**unknown_subcommand(name).payload())
+        respond(**unknown_subcommand(args[0].value).payload())
         return
     if sub.slow:
         ack(LOOKING_UP)
@@ -57,7 +58,24 @@ def handle_desk_command(
     )
     reply = run_safely(sub, invocation, logger)
     if reply is not None:
-        respond(replace_original=True, **reply.payload())
+        deliver(respond, reply, logger, f"/desk {sub.name}")
+
+
+def deliver(respond: Respond, reply: Reply, logger: Logger, what: str) -> None:
+    """Post the answer in place of "looking that up"; if Slack refuses it, say so plainly
+    rather than leave the person waiting for an answer that never comes."""
+    answer = respond(replace_original=True, **reply.payload())
+    if answer.status_code == 200:
+        return
+    logger.error(
+        "%s: Slack refused the answer (HTTP %s: %s)", what, answer.status_code, answer.body
+    )
+    respond(
+        replace_original=True,
+        response_type="ephemeral",
+        text=f":warning: deskbot has the answer, but Slack would not show it ({escape(answer.body)})."
+        " Please try again; if it happens again, tell the bot's operator.",
+    )
 
 
 def run_safely(sub: Subcommand, invocation: Invocation, logger: Logger) -> Reply | None:
@@ -90,10 +108,11 @@ def ambiguous_group(error: AmbiguousGroup) -> Reply:
     lines += [f"• `{escape(exten)}`  {escape(name)}" for exten, name in error.matches[:40]]
     if len(error.matches) > 40:
         lines.append(f"…and {len(error.matches) - 40} more: narrow the name.")
-    return Reply(text=error.sentence, blocks=[section("\n".join(lines))])
+    return Reply(text=escape(error.sentence), blocks=[section("\n".join(lines))])
 
 
 def unknown_subcommand(name: str) -> Reply:
-    close = difflib.get_close_matches(name, list(SUBCOMMANDS), n=1)
+    """`name` as typed (Slack's escaping undone); error_reply escapes it for display."""
+    close = difflib.get_close_matches(name.casefold(), list(SUBCOMMANDS), n=1)
     hint = f"Did you mean `/desk {close[0]}`? " if close else ""
     return error_reply(f"`/desk` has no “{name}” command.", f"{hint}See `/desk help`.")

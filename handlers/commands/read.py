@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from handlers.commands.registry import SUBCOMMANDS, Invocation, subcommand, usage_of
-from handlers.render import Reply, context, error_reply, escape, section
+from handlers.render import Reply, context, error_reply, section
 from handlers.render.reads import (
     claims_reply,
     groups_reply,
@@ -58,4 +58,4 @@ def desk_templates(call: Invocation) -> Reply:
 def desk_log(call: Invocation) -> Reply:
     """Recent changes to skill groups (who, when, what, outcome)."""
     query = call.rest() or None
-    return log_reply(call.desk.recent_changes(query), query and escape(query))
+    return log_reply(call.desk.recent_changes(query), query)  # log_reply escapes it

@@ -7,7 +7,7 @@ is split into several sections rather than refused by Slack.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +31,22 @@ MAX_BUTTON_VALUE = 2000
 def escape(text: object) -> str:
     """Slack's three control characters, so vendor data can never ping or link anyone."""
     return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def escape_clipped(text: object, limit: int) -> str:
+    """`escape(text)` in at most `limit` characters, never cutting an entity in half."""
+    pieces: list[str] = []
+    size = 0
+    raw = str(text)
+    for index, character in enumerate(raw):
+        piece = escape(character)
+        last = index == len(raw) - 1
+        if size + len(piece) > (limit if last else limit - 1):
+            pieces.append("…")
+            break
+        pieces.append(piece)
+        size += len(piece)
+    return "".join(pieces)
 
 
 @dataclass
@@ -60,19 +76,37 @@ def section(markdown: str) -> SectionBlock:
 
 def sections(lines: Iterable[str], *, limit: int = MAX_SECTION_TEXT) -> list[Block]:
     """Pack lines into as few sections as fit, never splitting a line."""
-    blocks: list[Block] = []
+    return [section("\n".join(chunk)) for chunk in _pack(lines, limit)]
+
+
+def capped_sections(
+    lines: Sequence[str], *, max_blocks: int, more: Callable[[int], str]
+) -> list[Block]:
+    """`sections(lines)`, but at most `max_blocks` blocks: when the lines do not fit, the last
+    block says how many were left out (`more(count)`), so a long list never breaks Slack's
+    50-block limit and never ends without saying so."""
+    chunks = _pack(lines, MAX_SECTION_TEXT)
+    if len(chunks) <= max_blocks:
+        return [section("\n".join(chunk)) for chunk in chunks]
+    kept = chunks[: max_blocks - 1]
+    hidden = len(lines) - sum(len(chunk) for chunk in kept)
+    return [*(section("\n".join(chunk)) for chunk in kept), section(more(hidden))]
+
+
+def _pack(lines: Iterable[str], limit: int) -> list[list[str]]:
+    chunks: list[list[str]] = []
     chunk: list[str] = []
     size = 0
     for line in lines:
         line = _clip(line, limit)
         if chunk and size + len(line) + 1 > limit:
-            blocks.append(section("\n".join(chunk)))
+            chunks.append(chunk)
             chunk, size = [], 0
         chunk.append(line)
         size += len(line) + 1
     if chunk:
-        blocks.append(section("\n".join(chunk)))
-    return blocks
+        chunks.append(chunk)
+    return chunks
 
 
 def header(text: str) -> HeaderBlock:
@@ -102,17 +136,18 @@ def error_reply(sentence: str, next_step: str = "") -> Reply:
     lines = [f":warning: {escape(sentence)}"]
     if next_step:
         lines.append(next_step)
-    return Reply(text=sentence, blocks=[section("\n".join(lines))])
+    return Reply(text=escape(sentence), blocks=[section("\n".join(lines))])
 
 
-def age_note(age_seconds: float, stale: bool, reason: str = "") -> str:
-    """'as of 40 s ago' for cached data; a warning when it is stale."""
+def age_note(age_seconds: float, stale: bool, reason: str = "", *, source: str = "") -> str:
+    """'as of 40 s ago' for cached data; a warning when it is stale. `source` names where
+    the data comes from ("7moor"), since supervisors know the product, not "the vendor"."""
     age = _duration(age_seconds)
     if stale:
         why = f" {reason}" if reason else ""
         return f":hourglass: Showing the last answer, from {age} ago.{why}"
     if age_seconds < 2:
-        return "Live from the vendor."
+        return f"Live from {source or 'the vendor'}."
     return f"As of {age} ago (cached)."
 
 

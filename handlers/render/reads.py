@@ -3,24 +3,30 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 from bot import roster
 from bot.messages import TemplateInfo
 from bot.models import GroupClaims, ImAgent, Reading, SkillGroup
 from bot.state import ChangeRecord
 from handlers.render import (
+    MAX_HEADER_TEXT,
     Reply,
     age_note,
     button,
     buttons,
+    capped_sections,
     context,
     escape,
+    escape_clipped,
     header,
     section,
     sections,
 )
 
 SHARE_ACTION_ID = "share_answer_id"
+SEVENMOOR, TENCENT = "7moor", "Tencent IM Desk"
+MAX_LIST_BLOCKS = 44  # of Slack's 50 per message: room for headers, warnings, notes, buttons
 ASSIGN_RULES = {
     "random": "random",
     "queue": "round robin",
@@ -57,7 +63,8 @@ def claims_reply(
     claims = reading.value
     agents = sorted(claims.agents, key=lambda a: (not a.claiming, a.priority, a.agent_number))
     total, claiming = len(agents), claims.claiming_count
-    title = f"{claims.display_name} ({claims.exten})"
+    exten = f" ({escape(claims.exten)})"
+    title = escape_clipped(claims.display_name, MAX_HEADER_TEXT - len(exten)) + exten
     summary = f"*{claiming} of {total}* claiming new chats · assignment {ASSIGN_RULES.get(claims.assign_rule, escape(claims.assign_rule))}"
     blocks: list = [header(title), section(summary)]
     if total == 0:
@@ -76,12 +83,21 @@ def claims_reply(
         + (f" · {escape(a.masked_phone)}" if a.phone else "")
         for a in agents
     ]
-    blocks.extend(sections(lines))
-    note = age_note(reading.age(now), reading.stale, reading.stale_reason)
+    blocks.extend(
+        capped_sections(
+            lines,
+            max_blocks=MAX_LIST_BLOCKS,
+            more=lambda hidden: (
+                f"…and {hidden} more member{'s' if hidden != 1 else ''}"
+                " (those not claiming are listed last)."
+            ),
+        )
+    )
+    note = age_note(reading.age(now), reading.stale, reading.stale_reason, source=SEVENMOOR)
     blocks.append(context(note + (f" Shared by <@{shared_by}>." if shared_by else "")))
     if shared_by is None:
         blocks.extend(share_button(f"who {claims.exten}"))
-    text = f"{claims.display_name}: {claiming} of {total} claiming"
+    text = f"{escape(claims.display_name)}: {claiming} of {total} claiming"
     return Reply(text=text, blocks=blocks, in_channel=shared_by is not None)
 
 
@@ -93,7 +109,11 @@ def groups_reply(reading: Reading[list[SkillGroup]], now: float, filter_text: st
             text="No skill groups",
             blocks=[
                 section(f"No skill groups{scope}."),
-                context(age_note(reading.age(now), reading.stale, reading.stale_reason)),
+                context(
+                    age_note(
+                        reading.age(now), reading.stale, reading.stale_reason, source=SEVENMOOR
+                    )
+                ),
             ],
         )
     lines = [
@@ -103,19 +123,18 @@ def groups_reply(reading: Reading[list[SkillGroup]], now: float, filter_text: st
         for g in groups
     ]
     blocks: list = [section(f"*{len(groups)} skill group{'s' if len(groups) != 1 else ''}*{scope}")]
-    body = sections(lines)
-    if len(body) > 45:
-        shown = sum(block.text.text.count("\n") + 1 for block in body[:45])
-        body = [
-            *body[:45],
-            section(
-                f"…{len(groups) - shown} more. Narrow the list: `/desk groups <part of a name>`."
+    blocks.extend(
+        capped_sections(
+            lines,
+            max_blocks=MAX_LIST_BLOCKS,
+            more=lambda hidden: (
+                f"…{hidden} more. Narrow the list: `/desk groups <part of a name>`."
             ),
-        ]
-    blocks.extend(body)
+        )
+    )
     blocks.append(
         context(
-            age_note(reading.age(now), reading.stale, reading.stale_reason)
+            age_note(reading.age(now), reading.stale, reading.stale_reason, source=SEVENMOOR)
             + " See members with `/desk who <group>`."
         )
     )
@@ -138,7 +157,7 @@ def im_agents_reply(reading: Reading[list[ImAgent]], now: float, wanted: str | N
             f"*{len(agents)} customer-service account{'s' if len(agents) != 1 else ''}* (Tencent IM Desk)"
         )
     ]
-    for agent in agents[:40]:
+    for agent in agents[:MAX_LIST_BLOCKS]:
         default = agent.default_language
         langs = (
             ", ".join(
@@ -160,8 +179,17 @@ def im_agents_reply(reading: Reading[list[ImAgent]], now: float, wanted: str | N
                 f" · {SATISFACTION.get(settings.satisfaction_invitation, 'rating mode ' + str(settings.satisfaction_invitation))}"
             )
         blocks.append(section("\n".join(lines)))
-    blocks.append(context(age_note(reading.age(now), reading.stale, reading.stale_reason)))
-    return Reply(text=f"{len(agents)} customer-service accounts", blocks=blocks)
+    if len(agents) > MAX_LIST_BLOCKS:
+        blocks.append(
+            section(
+                f"…and {len(agents) - MAX_LIST_BLOCKS} more: ask for one with `/desk agents <im-agent-id>`."
+            )
+        )
+    blocks.append(
+        context(age_note(reading.age(now), reading.stale, reading.stale_reason, source=TENCENT))
+    )
+    plural = "s" if len(agents) != 1 else ""
+    return Reply(text=f"{len(agents)} customer-service account{plural}", blocks=blocks)
 
 
 def templates_reply(templates: Sequence[TemplateInfo]) -> Reply:
@@ -214,12 +242,18 @@ OUTCOME_ICONS = {
 }
 
 
+def slack_date(at: float) -> str:
+    """A time each reader sees in their own zone; the fallback (old clients) is in UTC."""
+    fallback = datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return f"<!date^{int(at)}^{{date_short_pretty}} {{time}}|{fallback}>"
+
+
 def log_reply(records: Sequence[ChangeRecord], group_query: str | None) -> Reply:
     scope = f" for “{escape(group_query)}”" if group_query else ""
     if not records:
         return Reply(text="No changes", blocks=[section(f"No changes recorded{scope} yet.")])
     lines = [
-        f"{OUTCOME_ICONS.get(r.outcome, '')} *#{r.id}* <!date^{int(r.at)}^{{date_short_pretty}} {{time}}|{int(r.at)}> "
+        f"{OUTCOME_ICONS.get(r.outcome, '')} *#{r.id}* {slack_date(r.at)} "
         f"<@{r.user_id}> · *{escape(r.group_name)}* `{escape(r.exten)}` · {describe_change(r)}"
         + (f" · undone by #{r.undone_by}" if r.undone_by else "")
         + (f"\n      _{escape(r.detail)}_" if r.outcome != "ok" else "")
