@@ -16,7 +16,7 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from bot.desk import Desk
 from bot.settings import Settings
 from handlers import register_listeners
-from handlers.audit import AuditPoster
+from handlers.audit import AuditPoster, SendAuditPoster
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +34,7 @@ def create_app(
         client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=2))
     desk = desk or Desk.from_settings(settings)
     desk.on_change = AuditPoster(client, settings.audit_channel)
+    desk.on_send = SendAuditPoster(client, settings.audit_channel)
     app = App(
         client=client,  # the token is read from the client (passing both makes Bolt warn)
         signing_secret=settings.slack_signing_secret or "",

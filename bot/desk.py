@@ -17,7 +17,7 @@ import httpx
 from bot import roster
 from bot.budget import Budget
 from bot.cache import ReadCache
-from bot.changes import ChangeResult, GroupVersion, MemberChanges
+from bot.changes import ChangeConflictWithState, ChangeResult, GroupVersion, MemberChanges
 from bot.clock import SYSTEM_CLOCK, Clock
 from bot.errors import (
     AmbiguousGroup,
@@ -37,7 +37,7 @@ from bot.models import (
     Reading,
     SkillGroup,
 )
-from bot.sending import MessageSender, Preview, SendResult
+from bot.sending import MessageSender, Preview, SendAttempt, SendResult
 from bot.settings import Settings
 from bot.state import ChangeRecord, SqliteStateStore, StateStore
 from bot.vendors.sevenmoor import SevenMoorClient
@@ -73,6 +73,7 @@ class Desk:
     cache: ReadCache = field(default_factory=ReadCache)
     locks: GroupLocks = field(default_factory=GroupLocks)
     on_change: Callable[[ChangeRecord], None] = lambda _record: None
+    on_send: Callable[[SendAttempt], None] = lambda _attempt: None
 
     @classmethod
     def from_settings(
@@ -215,9 +216,13 @@ class Desk:
         """Restore the exact list before `change_id`, if the group still is as it left it."""
         self._permit(actor)
         record = self.state.change(change_id)
-        if record is None or record.outcome not in ("ok", "partial"):
+        if record is None:
+            raise DeskError(f"There is no change #{change_id}.", "See `/desk log`.")
+        if record.outcome not in ("ok", "partial"):
             raise DeskError(
-                "There is no completed change with that number to undo.", "See `/desk log`."
+                f"Change #{change_id} did not take effect ({record.outcome}), so there is "
+                "nothing to undo.",
+                "See `/desk log` for what happened.",
             )
         if record.undone_by is not None:
             raise DeskError(
@@ -231,21 +236,32 @@ class Desk:
             )
         if not self.state.claim_undo(change_id, user_id=actor):
             raise DeskError(
-                f"Change #{change_id} is already being undone.", "Nothing was written twice."
+                f"Change #{change_id} is already being undone.",
+                "Nothing more was written; see the result in `/desk log` in a moment.",
             )
         undo_change: int | None = None
         try:
             seen = GroupVersion.of(
                 SkillGroup(record.exten, record.group_name, "", False, None, "", "", record.after)
             )
-            result = self._changes().change(
-                actor=actor,
-                action="undo",
-                exten=record.exten,
-                edit=lambda _g: record.before,
-                seen=seen,
-                undo_of=change_id,
-            )
+            try:
+                result = self._changes().change(
+                    actor=actor,
+                    action="undo",
+                    exten=record.exten,
+                    edit=lambda _g: record.before,
+                    seen=seen,
+                    undo_of=change_id,
+                )
+            except ChangeConflictWithState as conflict:
+                conflict.sentence = (
+                    f"“{conflict.current.display_name}” changed after change #{change_id} "
+                    f"({conflict.detail}), so undoing it would overwrite that; nothing was written."
+                )
+                conflict.next_step = (
+                    "Here is the group as it is now; use `/desk members` if it should still change."
+                )
+                raise
             if result.verified:
                 undo_change = result.record.id
             return result
@@ -274,21 +290,55 @@ class Desk:
         values: Mapping[str, str],
         language: str | None = None,
     ) -> Preview:
+        """Render and store a preview; nothing reaches the customer before `send_preview`.
+
+        Sent from an IM agent account (`--from`), the account must exist, and without
+        `lang=` the message is written in that account's default language.
+        """
         self._permit(actor)
-        if language is None and target.from_account:
+        if target.from_account:
             agents = self.im_agents(target.from_account).value
-            language = agents[0].default_language if agents else None
+            if not agents:
+                raise DeskError(
+                    f"“{target.from_account}” is not a customer-service account of this "
+                    "Tencent IM app, so nothing was previewed.",
+                    "List the accounts with `/desk agents`.",
+                )
+            if language is None:
+                language = agents[0].default_language
         return self._sender().preview(
             actor=actor, target=target, template=template, values=values, language=language
         )
 
     def send_preview(self, actor: str, preview_id: str) -> SendResult:
+        """Send a preview at most once; only the supervisor who made it may send it."""
         self._permit(actor)
-        return self._sender().send(preview_id=preview_id)
+        sender = self._sender()
+        self._own_preview(sender, actor, preview_id, "sent")
+        result = sender.send(preview_id=preview_id)
+        if result.attempt is not None:
+            try:
+                self.on_send(result.attempt)
+            except Exception:  # the audit must never turn a sent message into an error
+                logger.exception("audit of send %s failed", preview_id)
+        return result
 
     def cancel_preview(self, actor: str, preview_id: str) -> bool:
+        """Cancel a pending preview (its text is discarded); False when it is not pending."""
         self._permit(actor)
-        return self._sender().cancel(preview_id=preview_id)
+        sender = self._sender()
+        self._own_preview(sender, actor, preview_id, "cancelled")
+        return sender.cancel(preview_id=preview_id)
+
+    def _own_preview(self, sender: MessageSender, actor: str, preview_id: str, verb: str) -> None:
+        """Only the supervisor who made a preview (and saw it: it is ephemeral) may act on it."""
+        owner = sender.owner(preview_id)
+        if owner is not None and owner != actor:
+            raise DeskError(
+                f"Only the supervisor who made this preview can send or cancel it, "
+                f"so nothing was {verb}.",
+                f"It belongs to <@{owner}>. Make your own preview with `/desk send`.",
+            )
 
     # ---- plumbing ---------------------------------------------------------------------
 

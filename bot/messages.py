@@ -192,11 +192,16 @@ class TemplateInvalid(TemplateError):
 class CardInvalid(TemplateError):
     """The rendered card would be refused or broken in the Desk UI."""
 
-    def __init__(self, template: str, card_field: str, problem: str) -> None:
+    def __init__(
+        self, template: str, card_field: str, problem: str, variables: tuple[str, ...] = ()
+    ) -> None:
         self.template = template
         self.field = card_field
         self.problem = problem
-        super().__init__(f"The {card_field} of card {template} {problem}")
+        self.variables = variables
+        # Name the values that fill the field: the supervisor typed order_url=, not url=.
+        source = f"; it comes from {_join(variables)}" if variables else ""
+        super().__init__(f"The {card_field} of card {template} {problem.rstrip('.')}{source}.")
 
 
 def _join(items: list[str] | tuple[str, ...], conjunction: str = "and") -> str:
@@ -237,6 +242,8 @@ class _Variant:
     description: str
     variables: frozenset[str]
     hints: Mapping[str, str]
+    # card field → the variables its block uses, to name them when the field is invalid
+    block_variables: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------- sandbox
@@ -395,6 +402,7 @@ class MessageTemplates:
                     card_field,
                     f"must be a full http(s) address such as https://example.com/…, "
                     f"not {card[card_field]!r}.",
+                    variant.block_variables.get(card_field, ()),
                 )
         return CardMessage(
             header=card["header"], desc=card["desc"], pic=card["pic"], url=card["url"]
@@ -500,6 +508,15 @@ class MessageTemplates:
             description=description,
             variables=variables,
             hints=hints,
+            block_variables={
+                block.name: tuple(
+                    sorted(
+                        {node.name for node in block.find_all(nodes.Name) if node.ctx == "load"}
+                        & variables
+                    )
+                )
+                for block in ast.find_all(nodes.Block)
+            },
         )
         self._analysed[source] = (version, variant)
         return variant

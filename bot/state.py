@@ -17,6 +17,7 @@ Lifecycle of a send (the `sends.status` column)::
        │  ▲                    │  │
        │  └─finish_send("retryable") (same msg_random)
        │                       │  └──finish_send("failed")─────────▶ failed
+       │                       ├──finish_send("unknown")───────────▶ unknown
        │                       └──after claim_timeout (next write)─▶ unknown
        ├──cancel_preview───────────────────────────────────────────▶ cancelled
        └──older than retention (on the next write)─────────────────▶ expired
@@ -56,7 +57,7 @@ MAX_MSG_RANDOM = 2**32 - 1  # Tencent IM's MsgRandom is a 32-bit unsigned intege
 
 ChangeAction = Literal["add", "remove", "swap", "edit", "create", "undo"]
 ChangeOutcome = Literal["ok", "partial", "unverified", "failed", "conflict", "refused"]
-SendOutcome = Literal["sent", "failed", "retryable"]
+SendOutcome = Literal["sent", "failed", "retryable", "unknown"]
 
 CHANGE_ACTIONS: tuple[str, ...] = get_args(ChangeAction)
 CHANGE_OUTCOMES: tuple[str, ...] = get_args(ChangeOutcome)
@@ -100,9 +101,10 @@ class SendStatus(StrEnum):
 class SendClaim(StrEnum):
     """The answer to a Send click. Only `CLAIMED` may call the vendor.
 
-    `UNKNOWN`: an earlier claim was abandoned mid-send; the message may or may not have
-    arrived, so it is never re-sent automatically. `EXPIRED`: the preview outlived the
-    retention period and its text is gone. `NOT_FOUND`: no preview has that ID here.
+    `UNKNOWN`: an earlier send got no answer, or its claim was abandoned mid-send; the
+    message may or may not have arrived, so it is never re-sent automatically. `EXPIRED`:
+    the preview outlived the retention period and its text is gone. `NOT_FOUND`: no
+    preview has that ID here.
     """
 
     CLAIMED = "claimed"
@@ -760,9 +762,10 @@ class SqliteStateStore:
     def finish_send(self, preview_id: str, *, outcome: SendOutcome, detail: str) -> None:
         """Record how a claimed send ended.
 
-        "sent" and "failed" are final and discard the text. "retryable" (the vendor did not
-        take it, e.g. rate-limited) makes the preview pending again with the same MsgRandom,
-        so a later Send cannot deliver it twice. A late answer for a send already marked
+        "sent", "failed" and "unknown" (the request left but no answer came back) are final
+        and discard the text. "retryable" (the vendor did not take it, e.g. rate-limited)
+        makes the preview pending again with the same MsgRandom, so a later Send cannot
+        deliver it twice. A late answer for a send already marked
         `unknown` is recorded too. Finishing a send that was never claimed is refused.
         """
         if outcome not in SEND_OUTCOMES:

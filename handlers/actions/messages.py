@@ -42,9 +42,10 @@ def handle_send_message(
     except Exception:
         respond(replace_original=False, **apology(logger, "send").payload())
         return
-    # A repeated click must not wipe the outcome the first click showed.
-    repeat = result.status in ("already_sent", "in_progress")
-    respond(replace_original=not repeat, **send_result_reply(result).payload())
+    # A repeated click must not wipe the outcome the first click showed, and a send that may
+    # be tried again keeps the preview (and its Send button) where it is.
+    keep_original = result.repeat or result.status == "retryable"
+    respond(replace_original=not keep_original, **send_result_reply(result).payload())
 
 
 def handle_cancel_send(
@@ -61,6 +62,9 @@ def handle_cancel_send(
     except DeskError as error:
         respond(replace_original=False, **error_reply(error.sentence, error.next_step).payload())
         return
+    except Exception:
+        respond(replace_original=False, **apology(logger, "cancel").payload())
+        return
     if cancelled:
         respond(
             replace_original=True,
@@ -72,6 +76,7 @@ def handle_cancel_send(
         respond(
             replace_original=False,
             **error_reply(
-                "This preview can no longer be cancelled: it was already sent or cancelled."
+                "Too late to cancel: this preview was already sent or cancelled, "
+                "or it is being sent right now."
             ).payload(),
         )
