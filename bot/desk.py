@@ -120,8 +120,10 @@ class Desk:
 
     def find_group(self, query: str) -> SkillGroup:
         """Exact exten, then exact name, then a unique partial name; never a guess."""
-        groups = self.groups().value
         text = query.strip()
+        if not text:  # "" is a substring of every name: it would match them all
+            raise GroupNotFound(text)
+        groups = self.groups().value
         for matches in (
             [g for g in groups if g.exten == text],
             [g for g in groups if g.display_name == text],
@@ -343,9 +345,11 @@ class Desk:
     # ---- plumbing ---------------------------------------------------------------------
 
     def close(self) -> None:
+        """Close the vendor connections and the state store; the desk is unusable afterwards."""
         for client in (self.sevenmoor, self.tencent):
             if client is not None:
                 client.close()
+        self.state.close()
 
     def require_admin(self, actor: str) -> None:
         """PermissionRefused unless `actor` is in DESK_ADMINS (checked again by every write)."""

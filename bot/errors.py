@@ -66,7 +66,7 @@ class BudgetExhausted(DeskError):
 class GroupNotFound(DeskError):
     def __init__(self, query: str) -> None:
         super().__init__(
-            f"No skill group matches “{query}”.",
+            f"No skill group matches “{query}”." if query else "Which skill group? None was named.",
             "Check the spelling, quote names with spaces, or list them with `/desk groups`.",
         )
         self.query = query
