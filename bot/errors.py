@@ -41,11 +41,28 @@ class DeskError(Exception):
         return f"{self.sentence} {self.next_step}".strip()
 
 
+# What a supervisor calls each vendor feature and endpoint; the vendors' names mean nothing to them.
+_FEATURES = {"7moor": "Skill groups (7moor)", "Tencent IM Desk": "Chat sessions (Tencent IM Desk)"}
+_CALLS = {
+    "queueQueue": "skill-group look-ups",
+    "queueQueueAgentClaimStatus": "claim-status look-ups",
+    "updateQueueAssignMembers": "member changes",
+    "addQueue": "group creations",
+    "get_im_agent_list_multilingual": "IM agent look-ups",
+    "send_msg": "messages to customers",
+}
+
+
+def calls_named(endpoint: str) -> str:
+    """'skill-group look-ups' for 'queueQueue'; unknown names are shown as they are."""
+    return _CALLS.get(endpoint, f"{endpoint} calls")
+
+
 class NotConfigured(DeskError):
     def __init__(self, vendor: str, variables: Sequence[str]) -> None:
         super().__init__(
-            f"{vendor} is not configured for this bot.",
-            f"An operator can set {', '.join(variables)} (see `deskbot check`).",
+            f"{_FEATURES.get(vendor, vendor)} are not connected to this bot yet.",
+            f"Ask the bot's operator to set {', '.join(variables)}; `deskbot check` shows what is missing.",
         )
         self.vendor = vendor
         self.variables = tuple(variables)
@@ -55,8 +72,8 @@ class BudgetExhausted(DeskError):
     def __init__(self, endpoint: str, retry_after: float) -> None:
         seconds = max(1, round(retry_after))
         super().__init__(
-            f"deskbot has used its share of the vendor's {endpoint} calls for this minute, "
-            "so it did not call again.",
+            f"The vendor allows only so many {calls_named(endpoint)} a minute and this "
+            "minute's are used up, so deskbot did not make the call.",
             f"Try again in about {seconds} s.",
         )
         self.endpoint = endpoint

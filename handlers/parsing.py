@@ -129,10 +129,10 @@ def _find_closing_quote(text: str, opening: int) -> int:
     quote = text[opening]
     rest = unslack(text[opening + 1 :]).strip()
     if not rest:
-        raise ParseError(f"The quote {quote} at the end is not closed.")
+        raise ParseError(f"The quote {quote} at the end is never closed.")
     if len(rest) > _SNIPPET_LENGTH:
         rest = rest[:_SNIPPET_LENGTH].rstrip() + "…"
-    raise ParseError(f"The quote before {quote}{rest} is not closed.")
+    raise ParseError(f"The quote that opens {quote}{rest} is never closed.")
 
 
 def unslack(text: str) -> str:

@@ -76,7 +76,7 @@ def test_a_spent_budget_serves_the_last_good_answer_marked_stale(clock: FakeCloc
     reading = cache.get("k", 15, spent)
     assert reading.value == "old" and reading.stale
     assert reading.age(clock.time()) == 40
-    assert "its share" in reading.stale_reason
+    assert "this minute's are used up" in reading.stale_reason
 
 
 def test_with_no_last_answer_the_budget_error_surfaces(clock: FakeClock) -> None:

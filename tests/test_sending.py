@@ -329,7 +329,7 @@ def test_our_own_budget_saying_no_keeps_the_preview_for_later(
     result = desk.send_preview(ADMIN, identifier)
 
     assert result.status == "retryable"
-    assert "did not call again. The message was not sent." in result.sentence
+    assert "did not make the call. The message was not sent." in result.sentence
     assert result.next_step.startswith("Press Send again in about ")
     assert vendor.requests == []
     assert status_of(desk, identifier) == SendStatus.PENDING

@@ -10,8 +10,8 @@ from slack_bolt import Ack, Respond
 from bot.changes import ChangeConflictWithState
 from bot.desk import Desk
 from bot.errors import DeskError
-from handlers.commands.desk import apology
-from handlers.render import error_reply
+from handlers.failures import answer_safely
+from handlers.render import Reply
 from handlers.render.changes import change_reply, conflict_reply
 
 
@@ -26,14 +26,14 @@ def handle_undo_change(
     ack()
     actor = body["user"]["id"]
     value = action.get("value", "")
-    try:
+
+    def undo() -> Reply:
         if not value.isdigit():
             raise DeskError("That Undo button is broken.", "Use `/desk log` to find the change.")
-        reply = change_reply(desk.undo(actor, int(value)), actor=actor)
-    except ChangeConflictWithState as error:
-        reply = conflict_reply(error)
-    except DeskError as error:
-        reply = error_reply(error.sentence, error.next_step)
-    except Exception:
-        reply = apology(logger, f"undo of change {value}")
+        try:
+            return change_reply(desk.undo(actor, int(value)), actor=actor)
+        except ChangeConflictWithState as error:
+            return conflict_reply(error)
+
+    reply = answer_safely(logger, f"undo of change {value}", undo, writes=True)
     respond(replace_original=False, **reply.payload())

@@ -8,8 +8,7 @@ from typing import Any
 from slack_bolt import Ack, Respond
 
 from bot.desk import Desk
-from bot.errors import DeskError
-from handlers.commands.desk import apology
+from handlers.failures import answer_safely
 from handlers.render import Reply, error_reply, section
 from handlers.render.messages import (
     CANCEL_SEND_ACTION_ID,
@@ -34,18 +33,18 @@ def handle_send_message(
     logger: Logger,
 ) -> None:
     ack()
-    try:
+    replace = False  # errors are answered beside the preview, which keeps its buttons
+
+    def send() -> Reply:
+        nonlocal replace
         result = desk.send_preview(body["user"]["id"], action.get("value", ""))
-    except DeskError as error:
-        respond(replace_original=False, **error_reply(error.sentence, error.next_step).payload())
-        return
-    except Exception:
-        respond(replace_original=False, **apology(logger, "send").payload())
-        return
-    # A repeated click must not wipe the outcome the first click showed, and a send that may
-    # be tried again keeps the preview (and its Send button) where it is.
-    keep_original = result.repeat or result.status == "retryable"
-    respond(replace_original=not keep_original, **send_result_reply(result).payload())
+        # A repeated click must not wipe the outcome the first click showed, and a send that
+        # may be tried again keeps the preview (and its Send button) where it is.
+        replace = not (result.repeat or result.status == "retryable")
+        return send_result_reply(result)
+
+    reply = answer_safely(logger, "send", send, writes=True)
+    respond(replace_original=replace, **reply.payload())
 
 
 def handle_cancel_send(
@@ -57,26 +56,19 @@ def handle_cancel_send(
     logger: Logger,
 ) -> None:
     ack()
-    try:
-        cancelled = desk.cancel_preview(body["user"]["id"], action.get("value", ""))
-    except DeskError as error:
-        respond(replace_original=False, **error_reply(error.sentence, error.next_step).payload())
-        return
-    except Exception:
-        respond(replace_original=False, **apology(logger, "cancel").payload())
-        return
-    if cancelled:
-        respond(
-            replace_original=True,
-            **Reply(
-                text="Cancelled", blocks=[section(":wastebasket: Cancelled. Nothing was sent.")]
-            ).payload(),
-        )
-    else:
-        respond(
-            replace_original=False,
-            **error_reply(
+    replace = False
+
+    def cancel() -> Reply:
+        nonlocal replace
+        if not desk.cancel_preview(body["user"]["id"], action.get("value", "")):
+            return error_reply(
                 "Too late to cancel: this preview was already sent or cancelled, "
                 "or it is being sent right now."
-            ).payload(),
+            )
+        replace = True
+        return Reply(
+            text="Cancelled", blocks=[section(":wastebasket: Cancelled. Nothing was sent.")]
         )
+
+    reply = answer_safely(logger, "cancel", cancel)
+    respond(replace_original=replace, **reply.payload())

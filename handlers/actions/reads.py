@@ -9,8 +9,8 @@ from slack_bolt import Ack, Respond
 
 from bot.desk import Desk
 from bot.errors import DeskError
-from handlers.commands.desk import apology
-from handlers.render import error_reply
+from handlers.failures import answer_safely
+from handlers.render import Reply
 from handlers.render.reads import claims_reply
 
 
@@ -24,14 +24,10 @@ def handle_share_answer(
 ) -> None:
     ack()
     command, _, exten = action.get("value", "").partition(" ")
-    try:
+
+    def share() -> Reply:
         if command != "who":
             raise DeskError("That answer cannot be shared any more.", "Run the command again.")
-        reply = claims_reply(desk.claims(exten), desk.clock.time(), shared_by=body["user"]["id"])
-    except DeskError as error:
-        respond(replace_original=False, **error_reply(error.sentence, error.next_step).payload())
-        return
-    except Exception:
-        respond(replace_original=False, **apology(logger, "Share in channel").payload())
-        return
-    respond(replace_original=False, **reply.payload())
+        return claims_reply(desk.claims(exten), desk.clock.time(), shared_by=body["user"]["id"])
+
+    respond(replace_original=False, **answer_safely(logger, "Share in channel", share).payload())

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-import secrets
 from logging import Logger
 from typing import Any
 
@@ -11,9 +10,10 @@ from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
 from bot.desk import Desk
-from bot.errors import AmbiguousGroup, DeskError
+from bot.errors import AmbiguousGroup
 from bot.messages import TemplateError
 from handlers.commands.registry import SUBCOMMANDS, Invocation, Subcommand
+from handlers.failures import answer_safely
 from handlers.parsing import ParseError, split_args
 from handlers.render import Reply, error_reply, escape, section
 
@@ -80,27 +80,16 @@ def deliver(respond: Respond, reply: Reply, logger: Logger, what: str) -> None:
 
 def run_safely(sub: Subcommand, invocation: Invocation, logger: Logger) -> Reply | None:
     """The subcommand's reply, or a kind explanation of why there is none."""
-    try:
-        return sub.handler(invocation)
-    except AmbiguousGroup as error:
-        return ambiguous_group(error)
-    except DeskError as error:
-        if hasattr(error, "context"):
-            logger.warning("/desk %s: %s", sub.name, error.context())
-        return error_reply(error.sentence, error.next_step)
-    except (TemplateError, ParseError) as error:
-        return error_reply(str(error))
-    except Exception:
-        return apology(logger, f"/desk {sub.name}")
 
+    def work() -> Reply | None:  # None: nothing to post (a modal opened instead)
+        try:
+            return sub.handler(invocation)
+        except AmbiguousGroup as error:
+            return ambiguous_group(error)
+        except (TemplateError, ParseError) as error:
+            return error_reply(str(error))
 
-def apology(logger: Logger, what: str) -> Reply:
-    reference = secrets.token_hex(4)
-    logger.exception("%s failed unexpectedly (reference %s)", what, reference)
-    return error_reply(
-        f"Sorry, something went wrong on deskbot's side (reference {reference}).",
-        "Nothing was changed by it. Please try again; if it happens again, give the reference to the bot's operator.",
-    )
+    return answer_safely(logger, f"/desk {sub.name}", work, writes=sub.writes)
 
 
 def ambiguous_group(error: AmbiguousGroup) -> Reply:

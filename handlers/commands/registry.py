@@ -51,16 +51,19 @@ class Subcommand:
     summary: str
     handler: Handler
     slow: bool  # calls a vendor: show "looking up…" first
+    writes: bool  # changes a vendor's data: a failure must not be called harmless
 
 
 SUBCOMMANDS: dict[str, Subcommand] = {}
 
 
-def subcommand(usage: str, *, slow: bool = True) -> Callable[[Handler], Handler]:
+def subcommand(
+    usage: str, *, slow: bool = True, writes: bool = False
+) -> Callable[[Handler], Handler]:
     def register(handler: Handler) -> Handler:
         name = usage.split()[0]
         summary = (inspect.getdoc(handler) or "").splitlines()[0]
-        SUBCOMMANDS[name] = Subcommand(name, usage, summary, handler, slow)
+        SUBCOMMANDS[name] = Subcommand(name, usage, summary, handler, slow, writes)
         return handler
 
     return register

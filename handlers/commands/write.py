@@ -68,7 +68,7 @@ def _arguments(call: Invocation, name: str, least: int, most: int) -> list[Token
     return call.args
 
 
-@subcommand("add <group> <agent> [priority]")
+@subcommand("add <group> <agent> [priority]", writes=True)
 def desk_add(call: Invocation) -> Reply:
     """Add one agent to a skill group (admins; runs at once, with Undo)."""
     call.desk.require_admin(call.user_id)
@@ -78,7 +78,7 @@ def desk_add(call: Invocation) -> Reply:
     return change_reply(result, actor=call.user_id)
 
 
-@subcommand("remove <group> <agent>")
+@subcommand("remove <group> <agent>", writes=True)
 def desk_remove(call: Invocation) -> Reply:
     """Take one agent out of a skill group (admins; with Undo)."""
     call.desk.require_admin(call.user_id)
@@ -87,7 +87,7 @@ def desk_remove(call: Invocation) -> Reply:
     return change_reply(result, actor=call.user_id)
 
 
-@subcommand("swap <group> <old> <new>")
+@subcommand("swap <group> <old> <new>", writes=True)
 def desk_swap(call: Invocation) -> Reply:
     """Hand-over: the new agent takes the old agent's place and priority (admins; with Undo)."""
     call.desk.require_admin(call.user_id)

@@ -9,10 +9,10 @@ from bot.changes import ChangeConflictWithState, ChangeResult
 from bot.models import Member, SkillGroup
 from bot.state import ChangeRecord
 from handlers.render import Reply, button, buttons, context, escape, section, sections
-from handlers.render.reads import OUTCOME_ICONS, describe_change
+from handlers.render.reads import APPLIED_OUTCOMES, OUTCOME_ICONS, asked_change, describe_change
 
 UNDO_ACTION_ID = "undo_change_id"
-_APPLIED = ("ok", "partial")  # outcomes after which the group holds the change
+_APPLIED = APPLIED_OUTCOMES
 
 _HEADLINES = {
     "ok": "Done",
@@ -53,18 +53,6 @@ def _outcome_lines(result: ChangeResult) -> list[str]:
     return [line for line in lines if line]
 
 
-def asked_change(record: ChangeRecord) -> str:
-    """What a change asked for, in the imperative: 'add 9999 with priority 0; remove 8002'."""
-    change = roster.diff(record.before, record.after)
-    parts = [f"add {escape(m.agent_number)} with priority {m.priority}" for m in change.added]
-    parts += [f"remove {escape(m.agent_number)}" for m in change.removed]
-    parts += [
-        f"change {escape(m.agent_number)}'s priority from {old} to {m.priority}"
-        for m, old in change.reprioritised
-    ]
-    return "; ".join(parts) or "leave the members as they are"
-
-
 def change_reply(result: ChangeResult, *, actor: str) -> Reply:
     record = result.record
     group = result.after or result.before
@@ -96,11 +84,12 @@ def change_summary(result: ChangeResult, *, posted: bool) -> str:
             lines.append(f"…and {len(result.after.members) - 40} more.")
     if not posted:
         lines.append(
-            f"deskbot could not post this to the channel; `/desk log {escape(record.exten)}` has it."
+            f"deskbot could not post this in the conversation; `/desk log {escape(record.exten)}` has it."
         )
     elif record.outcome in _APPLIED and record.action != "create":
         lines.append(
-            "The same result, with an Undo button, is in the channel you typed the command in."
+            "The same result, with an Undo button, is in the conversation where you typed the"
+            " command (only you can see it there)."
         )
     return "\n".join(lines)
 
@@ -110,7 +99,7 @@ def conflict_reply(error: ChangeConflictWithState) -> Reply:
     blocks = [
         section(f":no_entry: {escape(error.sentence)}\n{error.next_step}"),
         *sections(member_lines(current.members)),
-        context(f"Last updated {escape(current.update_time or 'unknown')}."),
+        context(f"Last changed in 7moor: {escape(current.update_time or 'unknown')} (7moor's clock, China time)."),
     ]
     return Reply(text=escape(error.sentence), blocks=blocks)
 

@@ -77,9 +77,11 @@ def claims_reply(
                 ":rotating_light: *Nobody in this group is claiming chats right now.* New chats will wait in the queue."
             )
         )
+    by_priority = claims.assign_rule == "priority"  # elsewhere 7moor ignores priorities
     lines = [
         f"{':large_green_circle:' if a.claiming else ':white_circle:'} *{escape(a.name or a.agent_number)}* `{escape(a.agent_number)}`"
-        f" · priority {a.priority} · PC {_tick(a.pc_claim)} · APP {_tick(a.app_claim)}"
+        + (f" · priority {a.priority}" if by_priority else "")
+        + f" · PC {_tick(a.pc_claim)} · APP {_tick(a.app_claim)}"
         + (f" · {escape(a.masked_phone)}" if a.phone else "")
         for a in agents
     ]
@@ -217,8 +219,19 @@ def templates_reply(templates: Sequence[TemplateInfo]) -> Reply:
     return Reply(text=f"{len(templates)} templates", blocks=blocks)
 
 
+APPLIED_OUTCOMES = ("ok", "partial")  # outcomes after which the group holds the change
+
+
 def describe_change(record: ChangeRecord) -> str:
-    """'added 8001 (priority 0); removed 8002' from the record's before and after."""
+    """'added 8001 (priority 0); removed 8002' from the record's before and after; for a
+    change that did not verifiably happen, what was asked for, never as if it happened."""
+    if record.outcome not in APPLIED_OUTCOMES:
+        what = (
+            f"create a group with {len(record.after)} member{'s' if len(record.after) != 1 else ''}"
+            if record.action == "create"
+            else asked_change(record)
+        )
+        return f"asked to {what} ({_NOT_APPLIED.get(record.outcome, record.outcome)})"
     if record.action == "create":
         return f"created the group with {len(record.after)} member{'s' if len(record.after) != 1 else ''}"
     change = roster.diff(record.before, record.after)
@@ -231,6 +244,25 @@ def describe_change(record: ChangeRecord) -> str:
     what = "; ".join(parts) or "no member change"
     return f"{verb}: {what}" if record.action in ("swap", "undo", "edit") else what
 
+
+def asked_change(record: ChangeRecord) -> str:
+    """What a change asked for, in the imperative: 'add 9999 with priority 0; remove 8002'."""
+    change = roster.diff(record.before, record.after)
+    parts = [f"add {escape(m.agent_number)} with priority {m.priority}" for m in change.added]
+    parts += [f"remove {escape(m.agent_number)}" for m in change.removed]
+    parts += [
+        f"change {escape(m.agent_number)}'s priority from {old} to {m.priority}"
+        for m, old in change.reprioritised
+    ]
+    return "; ".join(parts) or "leave the members as they are"
+
+
+_NOT_APPLIED = {
+    "failed": "not done",
+    "conflict": "refused: the group had changed",
+    "refused": "refused",
+    "unverified": "not verified",
+}
 
 OUTCOME_ICONS = {
     "ok": ":white_check_mark:",

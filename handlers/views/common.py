@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import secrets
 from dataclasses import dataclass
 from logging import Logger
 from typing import TYPE_CHECKING, Any
@@ -17,7 +16,7 @@ from slack_sdk.webhook import WebhookClient
 
 from bot.errors import DeskError
 from bot.models import Member
-from handlers.render import Reply, error_reply, section
+from handlers.render import Reply, section
 
 if TYPE_CHECKING:
     from handlers.commands.registry import Invocation
@@ -108,17 +107,6 @@ def show_outcome(
         logger.info(
             "could not show the outcome in view %s: %s", view_id, error.response.get("error")
         )
-
-
-def apology(logger: Logger, what: str) -> Reply:
-    """An unexpected failure, logged with a reference the person can quote to the operator."""
-    reference = secrets.token_hex(4)
-    logger.exception("%s failed unexpectedly (reference %s)", what, reference)
-    return error_reply(
-        f"Sorry, something went wrong on deskbot's side while {what} (reference {reference}).",
-        "Check the group with `/desk who` before trying again; if it happens again, "
-        "give the reference to the bot's operator.",
-    )
 
 
 @dataclass(frozen=True)

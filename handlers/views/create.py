@@ -18,12 +18,12 @@ from bot.changes import ChangeResult
 from bot.desk import Desk
 from bot.errors import DeskError
 from bot.models import ASSIGN_RULES, MEMORY_TIMES, NewGroup
-from handlers.render import Reply, error_reply, escape
+from handlers.failures import apology, explain
+from handlers.render import Reply, escape
 from handlers.render.changes import change_reply, change_summary
 from handlers.render.reads import ASSIGN_RULES as RULE_NAMES
 from handlers.render.reads import MEMORY
 from handlers.views.common import (
-    apology,
     metadata,
     modal,
     notice_modal,
@@ -156,10 +156,10 @@ def handle_create_submission(
     try:
         result = desk.create_group(actor, group)
     except DeskError as error:
-        reply = error_reply(error.sentence, error.next_step)
+        reply = explain(logger, "creating a group", error)
         text = f":warning: {escape(error.sentence)}\n{error.next_step}"
     except Exception:
-        reply = apology(logger, "creating a group")
+        reply = apology(logger, "creating a group", writes=True)
         text = reply.blocks[0].text.text
     else:
         reply = change_reply(result, actor=actor)

@@ -13,7 +13,8 @@ from slack_sdk.models.blocks import InputBlock, PlainTextInputElement
 from bot.changes import ChangeConflictWithState, ChangeResult, GroupVersion
 from bot.desk import Desk
 from bot.errors import DeskError
-from handlers.render import Reply, context, error_reply, escape, section, sections
+from handlers.failures import apology, explain
+from handlers.render import Reply, context, escape, section, sections
 from handlers.render.changes import (
     change_reply,
     change_summary,
@@ -22,7 +23,6 @@ from handlers.render.changes import (
     member_lines,
 )
 from handlers.views.common import (
-    apology,
     decode_members,
     encode_members,
     fits_metadata,
@@ -195,10 +195,10 @@ def handle_members_confirmation(
             ]
         )
     except DeskError as error:
-        reply = error_reply(error.sentence, error.next_step)
+        reply = explain(logger, "saving a member list", error)
         text = f":warning: {escape(error.sentence)}\n{error.next_step}"
     except Exception:
-        reply = apology(logger, "saving a member list")
+        reply = apology(logger, "saving a member list", writes=True)
         text = reply.blocks[0].text.text
     else:
         reply = change_reply(result, actor=actor)

@@ -486,3 +486,32 @@ def test_log_shows_a_groups_changes_newest_first(ask: Ask, desk: Desk) -> None:
     assert "*#2*" not in night
     assert "removed 8003" in night and "added 8021 (priority 0)" in night
     assert everything.index("*#3*") < everything.index("*#2*") < everything.index("*#1*")
+
+
+def test_the_log_never_shows_a_change_that_did_not_happen_as_done(
+    ask: Ask, simulator: Simulator
+) -> None:
+    ask(f"add {NIGHT_SHIFT} {UNKNOWN_AGENT}", user_id=ADMIN)  # 7moor skips it: not done
+    simulator.faults.set(endpoint=WRITE, http_5xx=502)
+    ask(f"remove {NIGHT_SHIFT} 8003", user_id=ADMIN)
+
+    log = ask(f"log {NIGHT_SHIFT}").text
+
+    assert "asked to add 9999 with priority 0 (not done)" in log
+    assert "asked to remove 8003 (not done)" in log
+    assert "added 9999" not in log and "removed 8003" not in log
+
+
+def test_an_unexpected_failure_during_a_change_never_says_nothing_changed(
+    ask: Ask, desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object) -> None:
+        raise RuntimeError("a bug in deskbot")
+
+    monkeypatch.setattr(desk, "add_member", broken)
+
+    text = ask(f"add {NIGHT_SHIFT} 8021", user_id=ADMIN).text
+
+    assert "Sorry, something went wrong on deskbot's side (reference " in text
+    assert "It may or may not have taken effect: check with `/desk log`" in text
+    assert "Nothing was changed" not in text

@@ -85,6 +85,15 @@ def test_who_by_exten_shows_members_claim_state_and_a_share_button(
     assert share["value"] == "who 10019346"
     for phone in seed_phones(simulator):
         assert phone not in answer.raw
+    assert "priority" not in text  # round robin ignores priorities: showing them would mislead
+
+
+def test_who_of_a_group_assigned_by_priority_shows_each_priority(ask: Ask) -> None:
+    text = ask("who 10019348").text  # After-sales Team assigns by priority
+
+    assert "by priority" in text
+    assert "· priority 1 ·" in agent_line(text, "8007")
+    assert "· priority 3 ·" in agent_line(text, "8016")
 
 
 def test_who_counts_who_is_claiming_and_lists_claiming_agents_first(ask: Ask) -> None:
@@ -309,7 +318,7 @@ def test_an_unknown_subcommand_is_quoted_as_typed(ask: Ask) -> None:
 def test_unbalanced_quotes_get_a_sentence(ask: Ask) -> None:
     answer = ask('who "Night Shift')
 
-    assert 'The quote before "Night Shift is not closed.' in answer.text
+    assert 'The quote that opens "Night Shift is never closed.' in answer.text
     assert "Traceback" not in answer.raw
 
 
@@ -465,7 +474,7 @@ def test_who_without_7moor_configured_says_what_to_set(
         desk.close()
 
     text = visible_text(reply)
-    assert "7moor is not configured for this bot." in text
+    assert "Skill groups (7moor) are not connected to this bot yet." in text
     assert "SEVENMOOR_HOST, SEVENMOOR_ACCOUNT_ID, SEVENMOOR_API_SECRET" in text
     assert "*4 customer-service accounts*" in visible_text(agents)  # Tencent still works
     assert simulator.calls("queueQueue") == []

@@ -855,7 +855,7 @@ def test_without_tencent_im_settings_send_says_what_to_set(
     with app_for(unset, clock, slack_client) as app:
         reply = send(app, slack_api, f"{ACTIVE_SESSION_ID} {FOLLOW_UP}")
 
-    assert "Tencent IM Desk is not configured for this bot." in words(reply)
+    assert "Chat sessions (Tencent IM Desk) are not connected to this bot yet." in words(reply)
     assert "TENCENT_IM_SDKAPPID, TENCENT_IM_SECRET_KEY" in words(reply)
     assert_nothing_sent(simulator)
 
@@ -930,12 +930,13 @@ def test_a_malicious_template_is_stopped_by_the_sandbox(
     try:
         app = create_app(settings, desk=desk, client=slack_client)
         reply = send(app, slack_api, f"{ACTIVE_SESSION_ID} evil")
+        recorded_sends = desk.state.recent_sends()
     finally:
         desk.close()
 
     assert "Template evil was stopped by the sandbox" in words(reply)
     assert "ask whoever maintains the templates to fix evil.j2" in words(reply)
-    assert desk.state.recent_sends() == []
+    assert recorded_sends == []
     assert_nothing_sent(simulator)
 
 

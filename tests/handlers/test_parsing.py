@@ -195,18 +195,18 @@ def test_empty_quotes_are_an_empty_token() -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("who “Night Shift", "The quote before “Night Shift is not closed."),
-        ('who "Night Shift', 'The quote before "Night Shift is not closed.'),
-        ("who 'Night Shift", "The quote before 'Night Shift is not closed."),
-        ("who ‘Night Shift", "The quote before ‘Night Shift is not closed."),
-        ("who “Night Shift’", "The quote before “Night Shift’ is not closed."),
-        ('who "Night Shift"x', 'The quote before "Night Shift"x is not closed.'),
-        ("who “Night &amp; Day", "The quote before “Night & Day is not closed."),
-        ('send s1 note="', 'The quote " at the end is not closed.'),
-        ("who “   ", "The quote “ at the end is not closed."),
+        ("who “Night Shift", "The quote that opens “Night Shift is never closed."),
+        ('who "Night Shift', 'The quote that opens "Night Shift is never closed.'),
+        ("who 'Night Shift", "The quote that opens 'Night Shift is never closed."),
+        ("who ‘Night Shift", "The quote that opens ‘Night Shift is never closed."),
+        ("who “Night Shift’", "The quote that opens “Night Shift’ is never closed."),
+        ('who "Night Shift"x', 'The quote that opens "Night Shift"x is never closed.'),
+        ("who “Night &amp; Day", "The quote that opens “Night & Day is never closed."),
+        ('send s1 note="', 'The quote " at the end is never closed.'),
+        ("who “   ", "The quote “ at the end is never closed."),
         (
             "send s1 follow_up topic=“the refund for order 1024 and more",
-            "The quote before “the refund for order 102… is not closed.",
+            "The quote that opens “the refund for order 102… is never closed.",
         ),
     ],
 )
