@@ -99,9 +99,14 @@ def conflict_reply(error: ChangeConflictWithState) -> Reply:
     blocks = [
         section(f":no_entry: {escape(error.sentence)}\n{error.next_step}"),
         *sections(member_lines(current.members)),
-        context(f"Last changed in 7moor: {escape(current.update_time or 'unknown')} (7moor's clock, China time)."),
+        context(f"{last_changed(current)}."),
     ]
     return Reply(text=escape(error.sentence), blocks=blocks)
+
+
+def last_changed(group: SkillGroup) -> str:
+    """When 7moor last saw the group change. Its times carry no zone; they are China time."""
+    return f"Last changed in 7moor: {escape(group.update_time or 'unknown')} (China time, UTC+8)"
 
 
 def _who(member: Member) -> str:

@@ -20,6 +20,7 @@ from handlers.render.changes import (
     change_summary,
     conflict_reply,
     diff_lines,
+    last_changed,
     member_lines,
 )
 from handlers.views.common import (
@@ -76,7 +77,7 @@ def open_members_modal(call: Invocation, query: str) -> Reply:
             ),
         ),
         context(
-            f"Last updated {escape(group.update_time or 'unknown')}. If someone changes it before you confirm, nothing is written and you see the new list."
+            f"{last_changed(group)}. If someone changes it before you confirm, nothing is written and you see the new list."
         ),
     ]
     state: dict[str, Any] = {
