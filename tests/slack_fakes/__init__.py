@@ -9,8 +9,9 @@ Socket Mode URL):
     chat.postMessage/postEphemeral/update/delete, views.open/update/push, users.info,
     conversations.info, apps.connections.open; anything else is `unknown_method`. Records
     every call (`requests`, `wait_for`), serves response_urls (`response_url(name)`,
-    `responses`, `wait_for_responses`), injects failures (`rate_limit` → 429 + Retry-After,
-    `fail`, `fail_response_url`) and enforces Block Kit limits (block_kit.py).
+    `responses`, `wait_for_responses`), injects failures (`rate_limit` and
+    `rate_limit_response_url` → 429 + Retry-After, `fail`, `fail_response_url`) and enforces
+    Block Kit limits (block_kit.py).
 
 `FakeSocketModeServer` (socket_mode.py)
     Slack's Socket Mode side for Bolt's `SocketModeHandler`: `hello` on connect,
@@ -20,8 +21,9 @@ Socket Mode URL):
 
 Signed requests (signing.py)
     `slash_command_body`, `block_action_body`, `view_submission_body` (form bodies as Slack
-    POSTs them; `*_payload` twins for Socket Mode), `signed_headers`, and `dispatch(app,
-    body)` which signs and runs `app.dispatch(BoltRequest(...))`.
+    POSTs them; `*_payload` twins for Socket Mode), `signed_headers` (also Slack's
+    `X-Slack-Retry-Num` redelivery headers), and `dispatch(app, body)` which signs and runs
+    `app.dispatch(BoltRequest(...))`.
 
 Shared identities (tokens, signing secret, team/user/channel ids) live in defaults.py and
 are every fake's default. Pytest fixtures wrapping all of this are in fixtures.py; enable

@@ -292,18 +292,26 @@ def signed_headers(
     *,
     timestamp: int | None = None,
     content_type: str = FORM_CONTENT_TYPE,
+    retry_num: int | None = None,
+    retry_reason: str = "http_timeout",
 ) -> dict[str, str]:
     """Slack's request headers for `body`: v0 HMAC-SHA256 of `v0:{timestamp}:{body}`.
 
     `timestamp` defaults to now; pass an old one to exercise the 5-minute replay window.
+    `retry_num` adds the headers Slack sends when it delivers the same request again
+    (`X-Slack-Retry-Num`, `X-Slack-Retry-Reason`); the body and its signature are unchanged.
     """
     stamp = str(int(time.time()) if timestamp is None else timestamp)
     signature = SignatureVerifier(secret).generate_signature(timestamp=stamp, body=body)
-    return {
+    headers = {
         "content-type": content_type,
         "x-slack-request-timestamp": stamp,
         "x-slack-signature": signature or "",
     }
+    if retry_num is not None:
+        headers["x-slack-retry-num"] = str(retry_num)
+        headers["x-slack-retry-reason"] = retry_reason
+    return headers
 
 
 def dispatch(

@@ -89,6 +89,19 @@ def test_old_timestamps_are_signed_but_outside_the_replay_window() -> None:
     assert not SignatureVerifier(SIGNING_SECRET).is_valid_request(body, headers)
 
 
+def test_a_redelivery_carries_slacks_retry_headers_and_the_same_signature() -> None:
+    body = slash_command_body("groups")
+    stamp = int(time.time())
+
+    first = signed_headers(body, timestamp=stamp)
+    again = signed_headers(body, timestamp=stamp, retry_num=1)
+
+    assert "x-slack-retry-num" not in first
+    assert (again["x-slack-retry-num"], again["x-slack-retry-reason"]) == ("1", "http_timeout")
+    assert again["x-slack-signature"] == first["x-slack-signature"]
+    assert SignatureVerifier(SIGNING_SECRET).is_valid_request(body, again)
+
+
 def test_block_action_from_a_message_carries_container_and_response_url() -> None:
     payload = _payload(block_action_body("undo", "change-42", response_url="http://r/1"))
 

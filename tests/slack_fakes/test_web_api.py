@@ -315,6 +315,22 @@ def test_response_urls_reject_empty_messages_and_injected_failures(
     assert slack_api.responses("undo") == [{"delete_original": True}]
 
 
+def test_response_urls_answer_429_with_retry_after_when_rate_limited(
+    slack_api: FakeSlackWebApi,
+) -> None:
+    webhook = WebhookClient(slack_api.response_url("who"))
+    slack_api.rate_limit_response_url("who", times=1, retry_after=2)
+
+    limited = webhook.send_dict({"text": "too fast"})
+    later = webhook.send_dict({"text": "later"})
+
+    assert (limited.status_code, limited.body) == (429, "rate_limited")
+    assert limited.headers["Retry-After"] == "2"
+    assert later.status_code == 200
+    assert [p.status for p in slack_api.response_posts("who")] == [429, 200]
+    assert slack_api.responses("who") == [{"text": "later"}]
+
+
 def test_wait_for_sees_calls_made_on_other_threads(
     slack_api: FakeSlackWebApi, slack_client: WebClient
 ) -> None:

@@ -21,6 +21,7 @@ Usage::
 
         fake.rate_limit("chat.postMessage", times=1, retry_after=2)   # next call: 429
         fake.fail("views.open", "expired_trigger_id")                 # next call: ok=false
+        fake.rate_limit_response_url("who", times=1, retry_after=1)   # next post there: 429
 
 Listeners run on Bolt's worker threads after `ack()`, so assert on what they send with
 `wait_for(...)` / `wait_for_responses(...)`, which block on a `threading.Condition`
@@ -406,6 +407,16 @@ class FakeSlackWebApi:
         with self._changed:
             self._injected_response_urls[name].extend([answer] * times)
 
+    def rate_limit_response_url(self, name: str, *, times: int = 1, retry_after: int = 1) -> None:
+        """Answer the next `times` posts to response_url `name` with 429 + Retry-After."""
+        answer = _InjectedAnswer(
+            status=HTTPStatus.TOO_MANY_REQUESTS,
+            body={"answer": "rate_limited"},
+            headers={"Retry-After": str(retry_after)},
+        )
+        with self._changed:
+            self._injected_response_urls[name].extend([answer] * times)
+
     def set_user(self, user_id: str, **fields: Any) -> None:
         """Override fields users.info returns for `user_id` (others are synthesized)."""
         with self._changed:
@@ -448,20 +459,20 @@ class FakeSlackWebApi:
             self._requests.append(request)
             self._changed.notify_all()
 
-    def _answer_response_url(self, name: str, body: Mapping[str, Any]) -> tuple[int, str]:
+    def _answer_response_url(self, name: str, body: Mapping[str, Any]) -> _InjectedAnswer:
+        """The answer to one post: status, `{"answer": text}` and any extra headers."""
         with self._changed:
             if self._injected_response_urls[name]:
-                injected = self._injected_response_urls[name].popleft()
-                return injected.status, str(injected.body["answer"])
+                return self._injected_response_urls[name].popleft()
             if self._response_url_uses[name] >= self.response_url_max_uses:
-                return HTTPStatus.NOT_FOUND, "used_url"
+                return _InjectedAnswer(HTTPStatus.NOT_FOUND, {"answer": "used_url"})
             has_content = any(body.get(key) for key in ("text", "blocks", "attachments"))
             if not body.get("delete_original") and not has_content:
-                return HTTPStatus.BAD_REQUEST, "no_text"
+                return _InjectedAnswer(HTTPStatus.BAD_REQUEST, {"answer": "no_text"})
             if "blocks" in body and message_problems(body["blocks"]):
-                return HTTPStatus.BAD_REQUEST, "invalid_blocks"
+                return _InjectedAnswer(HTTPStatus.BAD_REQUEST, {"answer": "invalid_blocks"})
             self._response_url_uses[name] += 1
-            return HTTPStatus.OK, "ok"
+            return _InjectedAnswer(HTTPStatus.OK, {"answer": "ok"})
 
     def _record_response_post(self, post: ResponseUrlPost) -> None:
         with self._changed:
@@ -837,15 +848,16 @@ class _FakeSlackRequestHandler(BaseHTTPRequestHandler):
         fake = self.server.fake
         if isinstance(decoded, dict):
             body: dict[str, Any] = decoded
-            status, answer = fake._answer_response_url(name, body)
+            reply = fake._answer_response_url(name, body)
         else:
-            body, status, answer = {}, HTTPStatus.BAD_REQUEST, "invalid_payload"
+            body, reply = {}, _InjectedAnswer(HTTPStatus.BAD_REQUEST, {"answer": "invalid_payload"})
+        answer = str(reply.body["answer"])
         fake._record_response_post(
             ResponseUrlPost(
-                name=name, body=body, headers=headers, status=int(status), answer=answer
+                name=name, body=body, headers=headers, status=int(reply.status), answer=answer
             )
         )
-        self._send(status, answer.encode("utf-8"), "text/html")
+        self._send(reply.status, answer.encode("utf-8"), "text/html", reply.headers)
 
     def _send(
         self,
