@@ -165,9 +165,14 @@ def _inject(desk: Desk) -> Callable[[BoltContext, Callable[[], None]], None]:
 def _respond_with_retries(
     retry_handlers: list[RetryHandler],
 ) -> Callable[[BoltContext, Callable[[], None]], None]:
-    """Give every listener a `respond()` that waits out a 429 instead of losing the answer."""
+    """Give every listener a `respond()` that waits out a 429 instead of losing the answer,
+    and `respond_to(url)`, the same for a response_url a modal kept in its metadata."""
+
+    def respond_to(response_url: str) -> Respond:
+        return RetryingRespond(response_url=response_url, retry_handlers=retry_handlers)
 
     def respond_with_retries(context: BoltContext, next: Callable[[], None]) -> None:
+        context["respond_to"] = respond_to  # for a response_url kept elsewhere (a modal's)
         if context.response_url:
             context["respond"] = RetryingRespond(
                 response_url=context.response_url,

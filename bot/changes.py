@@ -18,7 +18,14 @@ from dataclasses import dataclass
 from bot import roster
 from bot.budget import Priority
 from bot.cache import ReadCache
-from bot.errors import ChangeConflict, DeskError, NotFound, VendorError
+from bot.errors import (
+    ChangeConflict,
+    DeskError,
+    MalformedAnswer,
+    NotFound,
+    VendorError,
+    may_have_arrived,
+)
 from bot.locks import GroupLocks
 from bot.models import Member, NewGroup, SkillGroup
 from bot.state import ChangeRecord, StateStore
@@ -318,11 +325,13 @@ def _judge(
     write_error: DeskError | None,
 ) -> tuple[str, str]:
     if after is None:
-        if write_error is not None:
+        if write_error is not None and _may_still_land(write_error):
             return (
-                "failed",
+                "unverified",
                 f"{write_error.sentence} deskbot could not read the group back either, so its state is unknown.",
             )
+        if write_error is not None:
+            return "failed", f"{write_error.sentence} The change never reached 7moor."
         return (
             "unverified",
             "7moor accepted the change, but deskbot could not read the group back to confirm it.",
@@ -330,6 +339,12 @@ def _judge(
     if not skipped and not differences:
         return "ok", "Verified: the group now holds exactly the intended members."
     if write_error is not None and roster.same(after.members, before.members):
+        if _may_still_land(write_error):  # 7moor may still be applying it: never "not done"
+            return (
+                "unverified",
+                f"{write_error.sentence} The group looks unchanged, but 7moor may still apply "
+                "the change.",
+            )
         return "failed", f"{write_error.sentence} The group is unchanged."
     skip_note = f"7moor skipped {', '.join(skipped)}: no agent has that number" if skipped else ""
     if roster.same(after.members, before.members):
@@ -338,6 +353,13 @@ def _judge(
     parts = [skip_note] if skip_note else []
     parts.extend(differences)
     return "partial", "; ".join(parts) + "."
+
+
+def _may_still_land(error: DeskError) -> bool:
+    """A write whose request may still be in flight at 7moor (timed out, dropped, a gateway
+    error), so a read-back now proves nothing. An unreadable answer came after the work was
+    done: the read-back that follows it is the truth."""
+    return may_have_arrived(error) and not isinstance(error, MalformedAnswer)
 
 
 def _field_differences(wanted: NewGroup, actual: SkillGroup) -> tuple[str, ...]:

@@ -25,7 +25,8 @@ from bot.errors import (
     GroupNotFound,
     NotConfigured,
     PermissionRefused,
-    VendorTimeout,
+    RequestError,
+    may_have_arrived,
 )
 from bot.locks import GroupLocks
 from bot.messages import MessageTemplates, TemplateInfo
@@ -276,9 +277,11 @@ class Desk:
             raise InvalidGroup(problems)
         try:
             return self._changes().create(actor=actor, group=group)
-        except VendorTimeout as error:
+        except RequestError as error:
+            if not may_have_arrived(error):
+                raise
             raise DeskError(
-                "7moor did not answer in time, so the group may or may not have been created.",
+                f"{error.sentence} The group may or may not have been created.",
                 "Look for it with `/desk groups` before creating it again.",
             ) from error
 

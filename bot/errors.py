@@ -180,6 +180,12 @@ class VendorFailure(RequestFailed):
     pass
 
 
+def may_have_arrived(error: BaseException) -> bool:
+    """True when a request failed after it may have reached the vendor, so the vendor may
+    have done it (a timeout, a dropped connection, an unreadable answer, a gateway error)."""
+    return isinstance(error, RequestError) and not isinstance(error, ConnectFailed)
+
+
 class PermissionRefused(DeskError):
     """Only DESK_ADMINS may change groups or send messages."""
 

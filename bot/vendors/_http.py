@@ -122,6 +122,9 @@ class VendorHttp:
         content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
         limit = self._limits[endpoint]
         wait = WRITE_BUDGET_WAIT if priority is Priority.WRITE else READ_BUDGET_WAIT
+        # The first failure after which the vendor may have acted: a later attempt that
+        # never left must not hide it (a write that timed out may still be applied).
+        maybe_arrived: Exception | None = None
         for attempt in range(len(RETRY_DELAYS) + 1):
             self._budget.spend(self.budget_key(endpoint), limit, priority, max_wait=wait)
             try:
@@ -131,6 +134,8 @@ class VendorHttp:
                 self._budget.hold(self.budget_key(endpoint), limit)
                 raise
             except (httpx.TransportError, _RetryableStatus, VendorFailure) as error:
+                if maybe_arrived is None and not isinstance(error, (*_NEVER_SENT, VendorFailure)):
+                    maybe_arrived = error
                 if attempt < len(RETRY_DELAYS) and _may_retry(retry, error):
                     logger.warning(
                         "%s %s failed (%s); retry %d",
@@ -143,6 +148,8 @@ class VendorHttp:
                     continue
                 if isinstance(error, VendorFailure):
                     raise
+                if isinstance(error, _NEVER_SENT) and maybe_arrived is not None:
+                    raise self._as_vendor_error(endpoint, maybe_arrived) from error
                 raise self._as_vendor_error(endpoint, error) from error
         raise AssertionError("unreachable: the loop returns or raises")
 

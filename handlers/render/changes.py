@@ -44,12 +44,12 @@ def _outcome_lines(result: ChangeResult) -> list[str]:
     else:  # nothing verified: say what was asked for, never as if it happened
         first = f"{icon} *{headline}* — {where}. You asked to {asked_change(record)}."
     lines = [first, escape(record.detail)]
-    if result.error is not None and record.outcome != "ok":
-        lines.append(escape(result.error.next_step))
-    elif record.outcome == "unverified":
+    if record.outcome == "unverified":  # whatever the error said, trying again blindly is wrong
         lines.append(
             f"Check the group with `/desk who {escape(group.exten)}` before changing it again."
         )
+    elif result.error is not None and record.outcome != "ok":
+        lines.append(escape(result.error.next_step))
     return [line for line in lines if line]
 
 

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from logging import Logger
 from typing import TYPE_CHECKING, Any
 
+from slack_bolt import Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
-from slack_sdk.webhook import WebhookClient
 
 from bot.errors import DeskError
 from bot.models import Member
@@ -80,14 +81,16 @@ def open_loading_view(call: Invocation, title: str, markdown: str) -> str:
     return open_view(call, notice_modal(title, markdown))
 
 
-def post_outcome(response_url: str, reply: Reply, logger: Logger) -> bool:
-    """Post a modal's outcome to the channel; False (logged) when Slack did not take it."""
+RespondTo = Callable[[str], Respond]  # a response_url → its respond() (bot.app retries 429s)
+
+
+def post_outcome(respond_to: RespondTo, response_url: str, reply: Reply, logger: Logger) -> bool:
+    """Post a modal's outcome where the command was typed; False (logged) when Slack did not
+    take it. A modal has no response_url of its own: the command's was kept in its metadata."""
     if not response_url:
         return False
     try:
-        answer = WebhookClient(response_url).send_dict(
-            {**reply.payload(), "replace_original": False}
-        )
+        answer = respond_to(response_url)(replace_original=False, **reply.payload())
     except Exception:
         logger.exception("could not post a modal's outcome to the channel")
         return False

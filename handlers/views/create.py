@@ -24,6 +24,7 @@ from handlers.render.changes import change_reply, change_summary
 from handlers.render.reads import ASSIGN_RULES as RULE_NAMES
 from handlers.render.reads import MEMORY
 from handlers.views.common import (
+    RespondTo,
     metadata,
     modal,
     notice_modal,
@@ -141,6 +142,7 @@ def handle_create_submission(
     view: dict[str, Any],
     client: WebClient,
     desk: Desk,
+    respond_to: RespondTo,
     logger: Logger,
 ) -> None:
     group, errors = new_group_from(view)
@@ -164,7 +166,7 @@ def handle_create_submission(
     else:
         reply = change_reply(result, actor=actor)
         text = ""
-    posted = post_outcome(metadata(view).get("r", ""), reply, logger)
+    posted = post_outcome(respond_to, metadata(view).get("r", ""), reply, logger)
     if result is not None:
         text = change_summary(result, posted=posted)
     show_outcome(client, view["id"], TITLE, text, logger)

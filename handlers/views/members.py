@@ -24,6 +24,7 @@ from handlers.render.changes import (
     member_lines,
 )
 from handlers.views.common import (
+    RespondTo,
     decode_members,
     encode_members,
     fits_metadata,
@@ -170,6 +171,7 @@ def handle_members_confirmation(
     view: dict[str, Any],
     client: WebClient,
     desk: Desk,
+    respond_to: RespondTo,
     logger: Logger,
 ) -> None:
     """Confirm: re-read, refuse on conflict, write, verify; the outcome goes to modal and chat."""
@@ -204,7 +206,7 @@ def handle_members_confirmation(
     else:
         reply = change_reply(result, actor=actor)
         text = ""
-    posted = post_outcome(state.get("r", ""), reply, logger)
+    posted = post_outcome(respond_to, state.get("r", ""), reply, logger)
     if result is not None:
         text = change_summary(result, posted=posted)
     show_outcome(client, view["id"], TITLE, text, logger)

@@ -234,11 +234,10 @@ def test_an_unknown_agent_is_not_done_and_named_as_skipped(
     assert members_of(simulator, NIGHT_SHIFT) == NIGHT_SHIFT_LIST
 
 
-@pytest.mark.parametrize("fault", [{"http_5xx": 502}, {"outage": "reset"}])
 def test_a_failed_write_shows_the_groups_actual_state_and_never_done(
-    ask: Ask, simulator: Simulator, desk: Desk, fault: dict[str, Any]
+    ask: Ask, simulator: Simulator, desk: Desk
 ) -> None:
-    simulator.faults.set(endpoint=WRITE, **fault)
+    simulator.faults.set(endpoint=WRITE, internal_error=True)
 
     answer = ask(f"add {NIGHT_SHIFT} 8021", user_id=ADMIN)
 
@@ -250,6 +249,24 @@ def test_a_failed_write_shows_the_groups_actual_state_and_never_done(
     assert "`8021`" not in answer.text  # the list shown is the vendor's, not the intent
     assert buttons_of(answer.reply) == []
     assert desk.state.recent_changes()[0].outcome == "failed"
+
+
+@pytest.mark.parametrize("fault", [{"http_5xx": 502}, {"outage": "reset"}])
+def test_a_write_that_may_still_land_is_unverified_and_says_to_look_first(
+    ask: Ask, simulator: Simulator, desk: Desk, fault: dict[str, Any]
+) -> None:
+    simulator.faults.set(endpoint=WRITE, **fault)
+
+    answer = ask(f"add {NIGHT_SHIFT} 8021", user_id=ADMIN)
+
+    assert answer.text.startswith(":grey_question: *Sent to 7moor, but not verified*")
+    assert "The group looks unchanged, but 7moor may still apply the change." in answer.text
+    assert (
+        f"Check the group with `/desk who {NIGHT_SHIFT}` before changing it again." in answer.text
+    )
+    assert "try again in a minute" not in answer.text.casefold()
+    assert buttons_of(answer.reply) == []
+    assert desk.state.recent_changes()[0].outcome == "unverified"
 
 
 def test_a_write_whose_read_back_fails_is_not_verified(
@@ -492,7 +509,7 @@ def test_the_log_never_shows_a_change_that_did_not_happen_as_done(
     ask: Ask, simulator: Simulator
 ) -> None:
     ask(f"add {NIGHT_SHIFT} {UNKNOWN_AGENT}", user_id=ADMIN)  # 7moor skips it: not done
-    simulator.faults.set(endpoint=WRITE, http_5xx=502)
+    simulator.faults.set(endpoint=WRITE, internal_error=True)
     ask(f"remove {NIGHT_SHIFT} 8003", user_id=ADMIN)
 
     log = ask(f"log {NIGHT_SHIFT}").text

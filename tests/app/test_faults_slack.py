@@ -172,11 +172,6 @@ def test_a_send_outcome_rate_limited_at_its_response_url_arrives_and_the_message
     assert delivered_texts(simulator) == [FOLLOW_UP_TEXT]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="handlers/views/common.py post_outcome posts with a bare WebhookClient: a 429 loses "
-    "the modal's outcome in the chat instead of waiting Retry-After",
-)
 def test_a_modal_outcome_rate_limited_at_the_response_url_still_reaches_the_chat(
     app: App, ask: Ask, slack_api: FakeSlackWebApi, simulator: Simulator
 ) -> None:

@@ -20,6 +20,7 @@ from bot.errors import (
     ConnectFailed,
     MalformedAnswer,
     RateLimited,
+    VendorTimeout,
     VendorUnreachable,
 )
 from bot.models import Member, NewGroup
@@ -201,6 +202,21 @@ def test_reads_give_up_after_two_retries(clock: FakeClock) -> None:
 
     with pytest.raises(ConnectFailed):
         client_with(handler, clock).query_groups()
+    assert calls == 3
+
+
+def test_a_write_that_timed_out_is_not_hidden_by_later_refused_retries(clock: FakeClock) -> None:
+    calls = 0
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        calls += 1
+        if calls == 1:  # 7moor may be applying this one when the client gives up
+            raise httpx.ReadTimeout("no answer", request=request)
+        raise httpx.ConnectError("refused", request=request)
+
+    with pytest.raises(VendorTimeout):  # not ConnectFailed: the first write may still land
+        client_with(handler, clock).update_members("10019349", [Member("8021", 0)])
     assert calls == 3
 
 
