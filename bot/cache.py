@@ -10,7 +10,14 @@
   who come after the write start their own instead of waiting for pre-write data. What such a
   fetch read still becomes the fallback, unless something read after the write already is.
 
-Bolt runs listeners on a thread pool: everything here is guarded by one lock.
+Several instances (`shared`, a `SharedReads` on Redis) add a layer behind the in-process one:
+a miss asks Redis before the vendor, so one instance's fresh answer serves all of them, and
+one instance at a time asks the vendor for a key. An answer kept in process is served only
+while the key's shared generation is the one it was read under, so a write on any instance
+reaches every cache. Without Redis (down, or not configured) all of this is in-process only.
+
+Bolt runs listeners on a thread pool: everything here is guarded by one lock, never held
+while Redis or a vendor is asked.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ from typing import Any, TypeVar
 
 from cachetools import LRUCache, TLRUCache
 
+from bot.cache_shared import SharedAnswer, SharedReads
 from bot.clock import SYSTEM_CLOCK, Clock
 from bot.errors import BudgetExhausted, DeskError, RateLimited, RequestError, VendorFailure
 from bot.models import Reading
@@ -45,6 +53,7 @@ FLIGHT_WAIT_SECONDS = (
 class _Entry:
     reading: Reading[Any]
     expires_at: float
+    shared_generation: int | None = None  # the key's generation in Redis when it was read
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,9 +71,15 @@ class _Flight:
 
 class ReadCache:
     def __init__(
-        self, *, clock: Clock = SYSTEM_CLOCK, maxsize: int = 4096, last_good_maxsize: int = 4096
+        self,
+        *,
+        clock: Clock = SYSTEM_CLOCK,
+        maxsize: int = 4096,
+        last_good_maxsize: int = 4096,
+        shared: SharedReads | None = None,
     ) -> None:
         self._clock = clock
+        self._shared = shared
         self._fresh: TLRUCache[Hashable, _Entry] = TLRUCache(
             maxsize=maxsize, ttu=lambda _key, entry, _now: entry.expires_at, timer=clock.time
         )
@@ -77,7 +92,15 @@ class ReadCache:
         """The cached reading for `key`, or one fresh `fetch()` shared by all concurrent askers."""
         with self._lock:
             entry = self._fresh.get(key)
-            if entry is not None:
+        if entry is not None:
+            if self._shared is None or self._shared.current(key, entry.shared_generation):
+                return entry.reading
+            with self._lock:  # a write on another instance made it old
+                if self._fresh.get(key) is entry:
+                    del self._fresh[key]
+        with self._lock:
+            entry = self._fresh.get(key)
+            if entry is not None:  # stored by a fetch that just finished
                 return entry.reading
             flight = self._flights.get(key)
             leader = flight is None
@@ -107,10 +130,11 @@ class ReadCache:
     def put(self, key: Hashable, ttl: float, value: T) -> Reading[T]:
         """Store a value read by other means (a write path's re-read) as the freshest answer."""
         reading = Reading(value=value, fetched_at=self._clock.time())
+        shared_generation = self._shared.put(key, reading, ttl) if self._shared else None
         with self._lock:
             generation = self._generations[key] = self._generations.get(key, 0) + 1
             self._flights.pop(key, None)
-            self._store(key, ttl, reading, generation)
+            self._store(key, ttl, SharedAnswer(reading, shared_generation), generation)
         return reading
 
     def invalidate(self, *keys: Hashable) -> None:
@@ -120,6 +144,8 @@ class ReadCache:
                 self._fresh.pop(key, None)
                 self._flights.pop(key, None)  # its askers keep it; new askers start anew
                 self._generations[key] = self._generations.get(key, 0) + 1
+        if self._shared is not None:
+            self._shared.invalidate(keys)
 
     def __len__(self) -> int:
         with self._lock:
@@ -128,8 +154,14 @@ class ReadCache:
     def _fetch(
         self, key: Hashable, ttl: float, fetch: Callable[[], T], generation: int
     ) -> Reading[T]:
+        def produce() -> Reading[T]:
+            return Reading(value=fetch(), fetched_at=self._clock.time())
+
         try:
-            value = fetch()
+            if self._shared is None:
+                answer = SharedAnswer(produce(), None)
+            else:
+                answer = self._shared.read(key, ttl, produce)
         except FALLBACK_ERRORS as error:
             with self._lock:
                 last = self._last_good.get(key)
@@ -137,19 +169,20 @@ class ReadCache:
                 raise
             reason = error.sentence if isinstance(error, DeskError) else str(error)
             return replace(last.reading, stale=True, stale_reason=reason)
-        reading = Reading(value=value, fetched_at=self._clock.time())
         with self._lock:
             if self._generations.get(key, 0) == generation:
-                self._store(key, ttl, reading, generation)
+                self._store(key, ttl, answer, generation)
             else:  # a write came meanwhile: not fresh, but still the newest fallback there is
                 last = self._last_good.get(key)
                 if last is None or last.generation <= generation:
-                    self._last_good[key] = _Good(reading, generation)
-        return reading
+                    self._last_good[key] = _Good(answer.reading, generation)
+        return answer.reading
 
-    def _store(self, key: Hashable, ttl: float, reading: Reading[Any], generation: int) -> None:
-        self._fresh[key] = _Entry(reading, self._clock.time() + ttl)
-        self._last_good[key] = _Good(reading, generation)
+    def _store(self, key: Hashable, ttl: float, answer: SharedAnswer, generation: int) -> None:
+        # Fresh from when it was read, which is earlier than now when another instance read it.
+        expires_at = answer.reading.fetched_at + ttl
+        self._fresh[key] = _Entry(answer.reading, expires_at, answer.generation)
+        self._last_good[key] = _Good(answer.reading, generation)
 
     @staticmethod
     def _follow(flight: _Flight) -> Reading[Any]:

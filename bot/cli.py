@@ -82,13 +82,6 @@ def _run(args: argparse.Namespace) -> int:
 
     settings = Settings.from_env()
     settings.require_slack(socket_mode=not args.http)
-    if settings.redis_url:
-        # Sharing budget, cache, locks and state across instances is not built yet; running
-        # several instances as if it were would let them overspend the vendors' limits.
-        raise SettingsError(
-            "DESK_REDIS_URL",
-            "multi-instance mode (shared Redis) is not in this version; unset it and run one instance",
-        )
     configure_logging(secrets_of(settings))
     from slack_bolt.error import BoltError
     from slack_sdk.errors import SlackApiError

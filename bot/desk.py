@@ -17,6 +17,7 @@ import httpx
 from bot import roster
 from bot.budget import Budget
 from bot.cache import ReadCache
+from bot.cache_shared import SharedReads
 from bot.changes import ChangeConflictWithState, ChangeResult, GroupVersion, MemberChanges
 from bot.clock import SYSTEM_CLOCK, Clock
 from bot.errors import (
@@ -28,7 +29,7 @@ from bot.errors import (
     RequestError,
     may_have_arrived,
 )
-from bot.locks import GroupLocks
+from bot.locks import GroupLocks, SharedGroupLocks
 from bot.messages import MessageTemplates, TemplateInfo
 from bot.models import (
     GroupClaims,
@@ -40,7 +41,9 @@ from bot.models import (
 )
 from bot.sending import MessageSender, Preview, SendAttempt, SendResult
 from bot.settings import Settings
+from bot.shared import SharedRedis
 from bot.state import ChangeRecord, SqliteStateStore, StateStore
+from bot.state_redis import RedisStateStore
 from bot.vendors.sevenmoor import SevenMoorClient
 from bot.vendors.tencent import TencentDeskClient
 
@@ -85,7 +88,17 @@ class Desk:
         state: StateStore | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> Desk:
-        budget = Budget(clock=clock)
+        """The facade for `settings`; with DESK_REDIS_URL, everything shared lives in Redis."""
+        shared = SharedRedis(settings.redis_url, clock=clock) if settings.redis_url else None
+        if shared is not None:
+            logger.info("sharing budget, cache, locks and state through Redis at %s", shared.label)
+        budget = Budget(clock=clock, shared=shared)
+        if state is None:
+            state = (
+                SqliteStateStore(settings.state_path, clock=clock)
+                if shared is None
+                else RedisStateStore(shared, clock=clock)
+            )
         return cls(
             sevenmoor=SevenMoorClient(
                 settings.sevenmoor, budget=budget, clock=clock, transport=transport
@@ -97,12 +110,15 @@ class Desk:
             )
             if settings.tencent
             else None,
-            state=state or SqliteStateStore(settings.state_path, clock=clock),
+            state=state,
             templates=MessageTemplates(),
             admins=settings.admins,
             agent_map=dict(settings.agent_map),
             clock=clock,
-            cache=ReadCache(clock=clock),
+            cache=ReadCache(
+                clock=clock, shared=SharedReads(shared, clock=clock) if shared else None
+            ),
+            locks=SharedGroupLocks(shared) if shared else GroupLocks(),
         )
 
     # ---- reading ----------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""`deskbot check`: every setting, Slack's auth.test, one cheap read per vendor.
+"""`deskbot check`: every setting, Slack's auth.test, a PING to Redis, one cheap read per vendor.
 
 Each line passes or fails with the fix; the exit status is 0 only when everything
 configured works, so it also serves as a deployment smoke test.
@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from redis.exceptions import RedisError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
@@ -17,6 +18,7 @@ from bot.clock import SYSTEM_CLOCK
 from bot.errors import DeskError
 from bot.logs import RedactSecrets, secrets_of
 from bot.settings import Settings
+from bot.shared import SharedRedis
 from bot.state import SqliteStateStore, StateError
 from bot.vendors.sevenmoor import SevenMoorClient
 from bot.vendors.tencent import TencentDeskClient
@@ -129,29 +131,22 @@ def checks(settings: Settings) -> list[Check]:
         )
     )
 
-    def state() -> str:
-        store = SqliteStateStore(settings.state_path)
-        store.close()
-        return f"{settings.state_path} is usable"
-
-    try:
-        found.append(Check("DESK_STATE_PATH", True, state()))
-    except StateError as error:
-        found.append(
-            Check("DESK_STATE_PATH", False, str(error), "point DESK_STATE_PATH at a writable file")
-        )
-
-    if settings.redis_url:  # `deskbot run` refuses it; say so here first
+    shared = SharedRedis(settings.redis_url) if settings.redis_url else None
+    if shared is None:
+        found.append(_state_file(settings))
+    else:
         found.append(
             Check(
-                "DESK_REDIS_URL",
-                False,
-                "set, but multi-instance mode (shared Redis) is not in this version",
-                "unset DESK_REDIS_URL and run one instance",
+                "DESK_STATE_PATH",
+                None,
+                "not used: history, Undo and sends live in Redis (DESK_REDIS_URL)",
             )
         )
-
-    budget = Budget(clock=SYSTEM_CLOCK)
+        found.append(_redis(shared))
+    # The probes below spend from the budget the running instances share, when it answers;
+    # without it one probe per vendor is still polite, and tests the vendor rather than Redis.
+    reachable = shared is not None and found[-1].ok is True
+    budget = Budget(clock=SYSTEM_CLOCK, shared=shared if reachable else None)
     if settings.sevenmoor:
         moor = SevenMoorClient(settings.sevenmoor, budget=budget, clock=SYSTEM_CLOCK)
         found.append(
@@ -191,7 +186,39 @@ def checks(settings: Settings) -> list[Check]:
                 "not configured: set TENCENT_IM_SDKAPPID and TENCENT_IM_SECRET_KEY to use agents/send",
             )
         )
+    if shared is not None:
+        shared.close()
     return found
+
+
+def _state_file(settings: Settings) -> Check:
+    try:
+        store = SqliteStateStore(settings.state_path)
+    except StateError as error:
+        return Check(
+            "DESK_STATE_PATH", False, str(error), "point DESK_STATE_PATH at a writable file"
+        )
+    store.close()
+    return Check("DESK_STATE_PATH", True, f"{settings.state_path} is usable")
+
+
+def _redis(shared: SharedRedis) -> Check:
+    try:
+        version = shared.ping()
+    except RedisError as error:
+        return Check(
+            "DESK_REDIS_URL",
+            False,
+            f"cannot reach Redis at {shared.label} ({type(error).__name__}: {error})",
+            "start Redis there, or correct DESK_REDIS_URL (host, port, password, database); "
+            "to run a single instance without Redis, unset DESK_REDIS_URL",
+        )
+    return Check(
+        "DESK_REDIS_URL",
+        True,
+        f"Redis {version} at {shared.label} answers: budget, cache, locks and state are "
+        "shared by every instance using it",
+    )
 
 
 def run_checks(settings: Settings) -> int:

@@ -8,8 +8,8 @@ UPDATE inside a `BEGIN IMMEDIATE` transaction on a SQLite file (`DESK_STATE_PATH
 answer comes from the row count, never from a read made earlier.
 
 `StateStore` is the contract the change and send flows use; `SqliteStateStore` is the
-single-host implementation. A Redis-backed store for several instances can implement the same
-protocol later.
+single-host implementation, `bot.state_redis.RedisStateStore` the one shared by several
+instances. Both keep the lifecycle below, and take what they share with each other from here.
 
 Lifecycle of a send (the `sends.status` column)::
 
@@ -30,17 +30,18 @@ flight at that moment); the audit columns stay.
 
 from __future__ import annotations
 
+import abc
 import json
 import logging
 import secrets
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
-from typing import Literal, Protocol, get_args, runtime_checkable
+from typing import Any, Literal, Protocol, get_args, runtime_checkable
 
 from bot.clock import SYSTEM_CLOCK, Clock
 from bot.models import Member, MessageTarget
@@ -58,6 +59,9 @@ MAX_MSG_RANDOM = 2**32 - 1  # Tencent IM's MsgRandom is a 32-bit unsigned intege
 ChangeAction = Literal["add", "remove", "swap", "edit", "create", "undo"]
 ChangeOutcome = Literal["ok", "partial", "unverified", "failed", "conflict", "refused"]
 SendOutcome = Literal["sent", "failed", "retryable", "unknown"]
+
+EXPIRED_DETAIL = "Never sent: the preview expired."
+CANCELLED_DETAIL = "Cancelled before sending."
 
 CHANGE_ACTIONS: tuple[str, ...] = get_args(ChangeAction)
 CHANGE_OUTCOMES: tuple[str, ...] = get_args(ChangeOutcome)
@@ -312,7 +316,54 @@ def migrate_schema(connection: sqlite3.Connection, *, label: str) -> int:
     return found
 
 
-class SqliteStateStore:
+class ChangeLog(abc.ABC):
+    """`record_change` for every store: refuse what the audit could not mean, build the
+    record, log it. A store only appends the change and says its ID and time."""
+
+    def record_change(
+        self,
+        *,
+        user_id: str,
+        action: ChangeAction,
+        exten: str,
+        group_name: str,
+        before: Sequence[Member],
+        after: Sequence[Member],
+        outcome: ChangeOutcome,
+        detail: str,
+        undo_of: int | None = None,
+    ) -> ChangeRecord:
+        """Append a change to the audit. An "undo" must name the change it reverted."""
+        if action not in CHANGE_ACTIONS:
+            raise ValueError(f"unknown change action {action!r}; use one of {CHANGE_ACTIONS}")
+        if outcome not in CHANGE_OUTCOMES:
+            raise ValueError(f"unknown change outcome {outcome!r}; use one of {CHANGE_OUTCOMES}")
+        if (action == "undo") != (undo_of is not None):
+            raise ValueError("undo_of is given exactly when the action is 'undo'")
+        draft = ChangeRecord(
+            id=0,
+            at=0.0,
+            user_id=user_id,
+            action=action,
+            exten=exten,
+            group_name=group_name,
+            before=tuple(before),
+            after=tuple(after),
+            outcome=outcome,
+            detail=detail,
+            undo_of=undo_of,
+            undone_by=None,
+        )
+        change_id, at = self._append_change(draft)
+        logger.info("change #%d recorded: %s on %s, %s", change_id, action, exten, outcome)
+        return replace(draft, id=change_id, at=at)
+
+    @abc.abstractmethod
+    def _append_change(self, draft: ChangeRecord) -> tuple[int, float]:
+        """Store `draft` (its `undo_of` must exist) as a new change: its ID and time."""
+
+
+class SqliteStateStore(ChangeLog):
     """`StateStore` on one SQLite file, safe across threads and across processes on one host.
 
     One connection (`check_same_thread=False`) is shared by all threads behind a lock: the
@@ -345,8 +396,9 @@ class SqliteStateStore:
         retention: float = DEFAULT_RETENTION,
         busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
     ) -> None:
-        if claim_timeout <= 0 or retention <= 0 or busy_timeout < 0:
-            raise ValueError("claim_timeout and retention must be positive, busy_timeout >= 0")
+        check_timeouts(claim_timeout, retention)
+        if busy_timeout < 0:
+            raise ValueError("busy_timeout must be >= 0")
         self._label = str(path)
         self._clock = clock
         self._claim_timeout = claim_timeout
@@ -503,8 +555,7 @@ class SqliteStateStore:
                 (
                     SendStatus.UNKNOWN,
                     now,
-                    f"No outcome within {self._claim_timeout:g} s of Send: it may or may not "
-                    "have reached the customer.",
+                    abandoned_detail(self._claim_timeout),
                     preview_id,
                 ),
             )
@@ -516,7 +567,7 @@ class SqliteStateStore:
             (
                 SendStatus.EXPIRED,
                 now,
-                "Never sent: the preview expired.",
+                EXPIRED_DETAIL,
                 SendStatus.PENDING,
                 cutoff,
             ),
@@ -531,70 +582,25 @@ class SqliteStateStore:
 
     # ---- changes ---------------------------------------------------------------------------
 
-    def record_change(
-        self,
-        *,
-        user_id: str,
-        action: ChangeAction,
-        exten: str,
-        group_name: str,
-        before: Sequence[Member],
-        after: Sequence[Member],
-        outcome: ChangeOutcome,
-        detail: str,
-        undo_of: int | None = None,
-    ) -> ChangeRecord:
-        """Append a change to the audit. An "undo" must name the change it reverted."""
-        if action not in CHANGE_ACTIONS:
-            raise ValueError(f"unknown change action {action!r}; use one of {CHANGE_ACTIONS}")
-        if outcome not in CHANGE_OUTCOMES:
-            raise ValueError(f"unknown change outcome {outcome!r}; use one of {CHANGE_OUTCOMES}")
-        if (action == "undo") != (undo_of is not None):
-            raise ValueError("undo_of is given exactly when the action is 'undo'")
-        before_members, after_members = tuple(before), tuple(after)
+    def _append_change(self, draft: ChangeRecord) -> tuple[int, float]:
         with self._writing() as (connection, now):
-            if undo_of is not None and not _change_exists(connection, undo_of):
-                raise StateError(f"Change #{undo_of} does not exist, so nothing can undo it.")
+            if draft.undo_of is not None and not _change_exists(connection, draft.undo_of):
+                raise StateError(missing_undone_change(draft.undo_of))
             cursor = connection.execute(
                 "INSERT INTO changes (at, user_id, action, exten, group_name, before_json, "
                 "after_json, outcome, detail, undo_of) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    now,
-                    user_id,
-                    action,
-                    exten,
-                    group_name,
-                    _members_to_json(before_members),
-                    _members_to_json(after_members),
-                    outcome,
-                    detail,
-                    undo_of,
-                ),
+                (now, *change_columns(draft), draft.undo_of),
             )
             change_id = cursor.lastrowid
         assert change_id is not None  # an INSERT into a rowid table always has one
-        logger.info("change #%d recorded: %s on %s, %s", change_id, action, exten, outcome)
-        return ChangeRecord(
-            id=change_id,
-            at=now,
-            user_id=user_id,
-            action=action,
-            exten=exten,
-            group_name=group_name,
-            before=before_members,
-            after=after_members,
-            outcome=outcome,
-            detail=detail,
-            undo_of=undo_of,
-            undone_by=None,
-        )
+        return change_id, now
 
     def change(self, change_id: int) -> ChangeRecord | None:
         with self._reading() as connection:
             row = connection.execute(
                 f"SELECT {_CHANGE_COLUMNS} FROM changes WHERE id = ?", (change_id,)
             ).fetchone()
-        return None if row is None else _change_from_row(row)
+        return None if row is None else change_from_row(row)
 
     def recent_changes(self, *, exten: str | None = None, limit: int = 20) -> list[ChangeRecord]:
         """Newest first by recording order (IDs), which a clock jump cannot reorder."""
@@ -610,7 +616,7 @@ class SqliteStateStore:
                     "ORDER BY id DESC LIMIT ?",
                     (exten, limit),
                 ).fetchall()
-        return [_change_from_row(row) for row in rows]
+        return [change_from_row(row) for row in rows]
 
     def claim_undo(self, change_id: int, *, user_id: str) -> bool:
         """Reserve the undo of a change; two clicks on Undo give one True.
@@ -715,24 +721,7 @@ class SqliteStateStore:
             ).fetchone()
         if row is None:
             return None
-        past_retention = (
-            row["created_at"] <= self._clock.time() - self._retention
-            and row["status"] != SendStatus.IN_PROGRESS
-        )
-        return PendingSend(
-            id=row["id"],
-            created_at=row["created_at"],
-            user_id=row["user_id"],
-            target=MessageTarget(
-                session_id=row["session_id"],
-                from_account=row["from_account"],
-                to_account=row["to_account"],
-            ),
-            template=row["template"],
-            language=row["language"],
-            msg_random=row["msg_random"],
-            body_json="" if past_retention else row["body_json"],
-        )
+        return preview_from_row(row, now=self._clock.time(), retention=self._retention)
 
     def claim_send(self, preview_id: str) -> SendClaim:
         """Take the right to call the vendor for this preview; only one caller gets CLAIMED.
@@ -754,7 +743,7 @@ class SqliteStateStore:
                 result = (
                     SendClaim.NOT_FOUND
                     if row is None
-                    else _REFUSAL_BY_STATUS[SendStatus(row["status"])]
+                    else REFUSAL_BY_STATUS[SendStatus(row["status"])]
                 )
         logger.info("send %s: claim answered %s", preview_id, result.value)
         return result
@@ -805,7 +794,7 @@ class SqliteStateStore:
                 (
                     SendStatus.CANCELLED,
                     now,
-                    "Cancelled before sending.",
+                    CANCELLED_DETAIL,
                     preview_id,
                     SendStatus.PENDING,
                 ),
@@ -822,28 +811,42 @@ class SqliteStateStore:
                 "ORDER BY created_at DESC, rowid DESC LIMIT ?",
                 (max(limit, 0),),
             ).fetchall()
-        return [
-            SendRecord(
-                id=row["id"],
-                created_at=row["created_at"],
-                user_id=row["user_id"],
-                target=MessageTarget(
-                    session_id=row["session_id"],
-                    from_account=row["from_account"],
-                    to_account=row["to_account"],
-                ).describe(),
-                template=row["template"],
-                msg_random=row["msg_random"],
-                status=SendStatus(row["status"]),
-                detail=row["detail"],
-                finished_at=row["finished_at"],
-            )
-            for row in rows
-        ]
+        return [send_record_from_row(row) for row in rows]
 
 
-# A pending preview is never refused: the conditional UPDATE in claim_send would have won.
-_REFUSAL_BY_STATUS: dict[SendStatus, SendClaim] = {
+def check_timeouts(claim_timeout: float, retention: float) -> None:
+    if claim_timeout <= 0 or retention <= 0:
+        raise ValueError("claim_timeout and retention must be positive")
+
+
+def change_columns(draft: ChangeRecord) -> tuple[str, ...]:
+    """user_id, action, exten, group_name, before_json, after_json, outcome, detail: stored
+    as they are by both stores."""
+    return (
+        draft.user_id,
+        draft.action,
+        draft.exten,
+        draft.group_name,
+        members_to_json(draft.before),
+        members_to_json(draft.after),
+        draft.outcome,
+        draft.detail,
+    )
+
+
+def missing_undone_change(change_id: int) -> str:
+    return f"Change #{change_id} does not exist, so nothing can undo it."
+
+
+def abandoned_detail(claim_timeout: float) -> str:
+    return (
+        f"No outcome within {claim_timeout:g} s of Send: it may or may not have reached the "
+        "customer."
+    )
+
+
+# A pending preview is never refused: the conditional claim in claim_send would have won.
+REFUSAL_BY_STATUS: dict[SendStatus, SendClaim] = {
     SendStatus.IN_PROGRESS: SendClaim.IN_PROGRESS,
     SendStatus.SENT: SendClaim.SENT,
     SendStatus.FAILED: SendClaim.FAILED,
@@ -865,7 +868,11 @@ def _change_exists(connection: sqlite3.Connection, change_id: int) -> bool:
     )
 
 
-def _change_from_row(row: sqlite3.Row) -> ChangeRecord:
+# Rows: a sqlite3.Row, or a mapping with the same column names and types (see state_redis).
+Row = sqlite3.Row | Mapping[str, Any]
+
+
+def change_from_row(row: Row) -> ChangeRecord:
     return ChangeRecord(
         id=row["id"],
         at=row["at"],
@@ -873,8 +880,8 @@ def _change_from_row(row: sqlite3.Row) -> ChangeRecord:
         action=row["action"],
         exten=row["exten"],
         group_name=row["group_name"],
-        before=_members_from_json(row["before_json"]),
-        after=_members_from_json(row["after_json"]),
+        before=members_from_json(row["before_json"]),
+        after=members_from_json(row["after_json"]),
         outcome=row["outcome"],
         detail=row["detail"],
         undo_of=row["undo_of"],
@@ -882,7 +889,47 @@ def _change_from_row(row: sqlite3.Row) -> ChangeRecord:
     )
 
 
-def _members_to_json(members: tuple[Member, ...]) -> str:
+def preview_from_row(row: Row, *, now: float, retention: float) -> PendingSend:
+    """The preview as saved. Text older than the retention period is withheld even before
+    the next write blanks it; a send in flight keeps its text until it finishes."""
+    past_retention = (
+        row["created_at"] <= now - retention and row["status"] != SendStatus.IN_PROGRESS
+    )
+    return PendingSend(
+        id=row["id"],
+        created_at=row["created_at"],
+        user_id=row["user_id"],
+        target=_target_of(row),
+        template=row["template"],
+        language=row["language"],
+        msg_random=row["msg_random"],
+        body_json="" if past_retention else row["body_json"],
+    )
+
+
+def send_record_from_row(row: Row) -> SendRecord:
+    return SendRecord(
+        id=row["id"],
+        created_at=row["created_at"],
+        user_id=row["user_id"],
+        target=_target_of(row).describe(),
+        template=row["template"],
+        msg_random=row["msg_random"],
+        status=SendStatus(row["status"]),
+        detail=row["detail"],
+        finished_at=row["finished_at"],
+    )
+
+
+def _target_of(row: Row) -> MessageTarget:
+    return MessageTarget(
+        session_id=row["session_id"],
+        from_account=row["from_account"],
+        to_account=row["to_account"],
+    )
+
+
+def members_to_json(members: tuple[Member, ...]) -> str:
     return json.dumps(
         [{"agent_number": m.agent_number, "priority": m.priority, "name": m.name} for m in members],
         ensure_ascii=False,
@@ -890,7 +937,7 @@ def _members_to_json(members: tuple[Member, ...]) -> str:
     )
 
 
-def _members_from_json(text: str) -> tuple[Member, ...]:
+def members_from_json(text: str) -> tuple[Member, ...]:
     return tuple(
         Member(
             agent_number=str(item["agent_number"]),

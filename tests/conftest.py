@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import limits.storage.memory
+import limits.storage.redis
 import pytest
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -27,6 +28,7 @@ from bot.simulator import (
     SIM_TENCENT_SECRET_KEY,
     Simulator,
 )
+from tests.redis.server import RedisServer, running_redis
 from tests.slack_fakes import ADMIN_USER_ID, BOT_TOKEN, SIGNING_SECRET, FakeSlackWebApi
 from tests.slack_fakes.fixtures import slack_api, slack_client, socket_mode_server
 
@@ -49,10 +51,36 @@ class _LimitsTime:
 
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
-    """One fake clock for the facade, the budget (limits' memory storage) and the simulator."""
+    """One fake clock for the facade, the budget (limits' storages) and the simulator."""
     fake = FakeClock(start=time.time())
     monkeypatch.setattr(limits.storage.memory, "time", _LimitsTime(fake))
+    monkeypatch.setattr(limits.storage.redis, "time", _LimitsTime(fake))
     return fake
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    """One redis-server for the session; skipped without the binary (see tests/redis/server.py)."""
+    with running_redis() as server:
+        yield server
+
+
+@pytest.fixture
+def redis_url(redis_server: RedisServer) -> str:
+    """The session's Redis, emptied for this test (tests run one at a time)."""
+    client = redis_server.client()
+    try:
+        client.flushdb()
+    finally:
+        client.close()
+    return redis_server.url
+
+
+@pytest.fixture
+def private_redis() -> Iterator[RedisServer]:
+    """A redis-server of this test's own, which it may kill and start again."""
+    with running_redis() as server:
+        yield server
 
 
 @pytest.fixture

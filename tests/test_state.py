@@ -1,6 +1,8 @@
-"""The durable state store: audit of changes, Undo reservations, exactly-once sends.
+"""The durable state stores: audit of changes, Undo reservations, exactly-once sends.
 
-Time moves with `FakeClock`; races use a barrier so every thread hits the claim together.
+The contract tests run against both stores, SQLite and Redis (`store`, `open_store` and
+`raw_send` are parametrized); the file-specific ones use SQLite alone. Time moves with
+`FakeClock`; races use a barrier so every thread hits the claim together.
 """
 
 from __future__ import annotations
@@ -11,11 +13,13 @@ import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
 
 from bot.clock import FakeClock
 from bot.models import Member, MessageTarget
+from bot.shared import SharedRedis
 from bot.state import (
     DEFAULT_CLAIM_TIMEOUT,
     DEFAULT_RETENTION,
@@ -27,6 +31,9 @@ from bot.state import (
     StateError,
     StateStore,
 )
+from bot.state_redis import RedisStateStore
+
+StoreT = TypeVar("StoreT", SqliteStateStore, RedisStateStore)
 
 BODY = '[{"MsgType":"TIMTextElem","MsgContent":{"Text":"您好 Alice, your refund is on its way"}}]'
 BEFORE = (Member("8000", 1, "张三"), Member("8001", 0, ""))
@@ -43,15 +50,13 @@ def db_path(tmp_path: Path) -> Path:
     return tmp_path / "state" / "deskbot.sqlite3"
 
 
-@pytest.fixture
-def open_store(db_path: Path, clock: FakeClock) -> Iterator[Callable[..., SqliteStateStore]]:
-    """Opens stores on the test's file and closes every one of them afterwards."""
-    opened: list[SqliteStateStore] = []
+def closing_all(make: Callable[..., StoreT]) -> Iterator[Callable[..., StoreT]]:
+    """A fixture body: opens stores with `make`, and closes every one of them afterwards."""
+    opened: list[StoreT] = []
 
-    def open_one(**options: object) -> SqliteStateStore:
-        store = SqliteStateStore(db_path, clock=clock, **options)  # type: ignore[arg-type]
-        opened.append(store)
-        return store
+    def open_one(**options: object) -> StoreT:
+        opened.append(make(**options))
+        return opened[-1]
 
     yield open_one
     for store in opened:
@@ -59,11 +64,57 @@ def open_store(db_path: Path, clock: FakeClock) -> Iterator[Callable[..., Sqlite
 
 
 @pytest.fixture
-def store(open_store: Callable[..., SqliteStateStore]) -> SqliteStateStore:
+def open_sqlite(db_path: Path, clock: FakeClock) -> Iterator[Callable[..., SqliteStateStore]]:
+    """Opens SQLite stores on the test's file."""
+    yield from closing_all(lambda **options: SqliteStateStore(db_path, clock=clock, **options))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("redis", marks=pytest.mark.redis)])
+def kind(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def open_store(
+    kind: str, request: pytest.FixtureRequest, db_path: Path, clock: FakeClock
+) -> Iterator[Callable[..., StateStore]]:
+    """Opens stores of this run's kind, all on one shared place (a file, a Redis)."""
+    if kind == "sqlite":
+        yield from closing_all(lambda **options: SqliteStateStore(db_path, clock=clock, **options))
+        return
+    url = request.getfixturevalue("redis_url")
+    yield from closing_all(
+        lambda **options: RedisStateStore(SharedRedis(url, clock=clock), clock=clock, **options)
+    )
+
+
+@pytest.fixture
+def store(open_store: Callable[..., StateStore]) -> StateStore:
     return open_store()
 
 
-def record(store: SqliteStateStore, *, exten: str = "10001", **overrides: object) -> int:
+@pytest.fixture
+def raw_send(
+    kind: str, request: pytest.FixtureRequest, db_path: Path
+) -> Callable[[str], dict[str, Any]]:
+    """A send as it is stored, bypassing anything the store might mask."""
+    if kind == "sqlite":
+        return lambda preview_id: dict(sqlite_row(db_path, preview_id))
+    url = request.getfixturevalue("redis_url")
+
+    def stored(preview_id: str) -> dict[str, Any]:
+        client = SharedRedis(url).client
+        try:
+            fields: dict[str, Any] = client.hgetall(f"deskbot:state:send:{preview_id}")
+        finally:
+            client.close()
+        fields["msg_random"] = int(fields["msg_random"])
+        return fields
+
+    return stored
+
+
+def record(store: StateStore, *, exten: str = "10001", **overrides: object) -> int:
     fields: dict[str, object] = {
         "user_id": "U024BE7LH",
         "action": "add",
@@ -91,8 +142,8 @@ def make_preview(clock: FakeClock, **overrides: object) -> PendingSend:
     return PendingSend.new(**fields)  # type: ignore[arg-type]
 
 
-def raw_row(db_path: Path, preview_id: str) -> sqlite3.Row:
-    """The row as it sits in the file, bypassing anything the store might mask."""
+def sqlite_row(db_path: Path, preview_id: str) -> sqlite3.Row:
+    """The row as it sits in the file."""
     connection = sqlite3.connect(db_path)
     try:
         connection.row_factory = sqlite3.Row
@@ -116,11 +167,14 @@ def race(workers: int, attempt: Callable[[int], object]) -> list[object]:
 # ---- opening, schema, errors ---------------------------------------------------------------
 
 
-def test_store_satisfies_the_protocol(store: SqliteStateStore) -> None:
+def test_store_satisfies_the_protocol(store: StateStore) -> None:
     assert isinstance(store, StateStore)
 
 
-def test_new_file_gets_schema_version_and_wal(store: SqliteStateStore, db_path: Path) -> None:
+def test_new_file_gets_schema_version_and_wal(
+    open_sqlite: Callable[..., SqliteStateStore], db_path: Path
+) -> None:
+    open_sqlite()
     connection = sqlite3.connect(db_path)
     try:
         assert connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
@@ -163,9 +217,9 @@ def test_file_that_is_not_a_database_is_a_state_error(tmp_path: Path) -> None:
 
 
 def test_write_lock_held_elsewhere_is_a_state_error(
-    open_store: Callable[..., SqliteStateStore], db_path: Path
+    open_sqlite: Callable[..., SqliteStateStore], db_path: Path
 ) -> None:
-    store = open_store(busy_timeout=0.05)
+    store = open_sqlite(busy_timeout=0.05)
     holder = sqlite3.connect(db_path, isolation_level=None)
     try:
         holder.execute("BEGIN IMMEDIATE")
@@ -177,7 +231,7 @@ def test_write_lock_held_elsewhere_is_a_state_error(
     assert record(store) == 1  # the store is still usable once the lock is gone
 
 
-def test_closed_store_refuses_use(store: SqliteStateStore) -> None:
+def test_closed_store_refuses_use(store: StateStore) -> None:
     store.close()
     store.close()  # twice is fine
     with pytest.raises(StateError, match="was closed"):
@@ -197,7 +251,7 @@ def test_in_memory_store_works(clock: FakeClock) -> None:
 # ---- changes -------------------------------------------------------------------------------
 
 
-def test_change_round_trips_equal(store: SqliteStateStore, clock: FakeClock) -> None:
+def test_change_round_trips_equal(store: StateStore, clock: FakeClock) -> None:
     recorded = store.record_change(
         user_id="U024BE7LH",
         action="add",
@@ -215,7 +269,7 @@ def test_change_round_trips_equal(store: SqliteStateStore, clock: FakeClock) -> 
     assert store.change(recorded.id + 100) is None
 
 
-def test_record_change_rejects_what_the_audit_cannot_mean(store: SqliteStateStore) -> None:
+def test_record_change_rejects_what_the_audit_cannot_mean(store: StateStore) -> None:
     with pytest.raises(ValueError, match="action"):
         record(store, action="rename")
     with pytest.raises(ValueError, match="outcome"):
@@ -230,7 +284,7 @@ def test_record_change_rejects_what_the_audit_cannot_mean(store: SqliteStateStor
 
 
 def test_recent_changes_newest_first_filtered_and_limited(
-    store: SqliteStateStore, clock: FakeClock
+    store: StateStore, clock: FakeClock
 ) -> None:
     ids = []
     for exten in ("10001", "10002", "10001", "10001"):
@@ -243,7 +297,7 @@ def test_recent_changes_newest_first_filtered_and_limited(
     assert store.recent_changes(limit=0) == []
 
 
-def test_second_claim_undo_is_refused_and_finish_marks_undone(store: SqliteStateStore) -> None:
+def test_second_claim_undo_is_refused_and_finish_marks_undone(store: StateStore) -> None:
     change_id = record(store)
     assert store.claim_undo(change_id, user_id="U1") is True
     assert store.claim_undo(change_id, user_id="U2") is False
@@ -255,7 +309,7 @@ def test_second_claim_undo_is_refused_and_finish_marks_undone(store: SqliteState
     assert store.claim_undo(12345, user_id="U1") is False
 
 
-def test_finish_undo_with_none_releases_the_reservation(store: SqliteStateStore) -> None:
+def test_finish_undo_with_none_releases_the_reservation(store: StateStore) -> None:
     change_id = record(store)
     assert store.claim_undo(change_id, user_id="U1")
     store.finish_undo(change_id, undo_change_id=None)
@@ -263,19 +317,19 @@ def test_finish_undo_with_none_releases_the_reservation(store: SqliteStateStore)
     assert store.claim_undo(change_id, user_id="U2") is True
 
 
-def test_finish_undo_of_an_unknown_change_is_a_state_error(store: SqliteStateStore) -> None:
+def test_finish_undo_of_an_unknown_change_is_a_state_error(store: StateStore) -> None:
     with pytest.raises(StateError, match="Change #5 does not exist"):
         store.finish_undo(5, undo_change_id=None)
 
 
-def test_claim_undo_once_under_racing_threads(store: SqliteStateStore) -> None:
+def test_claim_undo_once_under_racing_threads(store: StateStore) -> None:
     change_id = record(store)
     results = race(20, lambda i: store.claim_undo(change_id, user_id=f"U{i}"))
     assert results.count(True) == 1
 
 
 def test_abandoned_undo_reservation_can_be_claimed_again(
-    store: SqliteStateStore, clock: FakeClock
+    store: StateStore, clock: FakeClock
 ) -> None:
     change_id = record(store)
     assert store.claim_undo(change_id, user_id="U1")
@@ -285,7 +339,7 @@ def test_abandoned_undo_reservation_can_be_claimed_again(
     assert store.claim_undo(change_id, user_id="U2") is True
 
 
-def test_late_second_undo_keeps_the_first_mark(store: SqliteStateStore) -> None:
+def test_late_second_undo_keeps_the_first_mark(store: StateStore) -> None:
     change_id = record(store)
     first = record(store, action="undo", undo_of=change_id)
     second = record(store, action="undo", undo_of=change_id)
@@ -298,7 +352,7 @@ def test_late_second_undo_keeps_the_first_mark(store: SqliteStateStore) -> None:
 
 
 def test_changes_undo_marks_and_previews_survive_a_restart(
-    open_store: Callable[..., SqliteStateStore], clock: FakeClock
+    open_store: Callable[..., StateStore], clock: FakeClock
 ) -> None:
     first = open_store()
     undone = record(first)
@@ -352,9 +406,7 @@ def test_new_preview_has_urlsafe_id_and_32_bit_msg_random(clock: FakeClock) -> N
         )
 
 
-def test_preview_round_trips_and_cannot_be_saved_twice(
-    store: SqliteStateStore, clock: FakeClock
-) -> None:
+def test_preview_round_trips_and_cannot_be_saved_twice(store: StateStore, clock: FakeClock) -> None:
     preview = make_preview(clock)
     store.save_preview(preview)
     assert store.preview(preview.id) == preview
@@ -363,7 +415,7 @@ def test_preview_round_trips_and_cannot_be_saved_twice(
         store.save_preview(preview)
 
 
-def test_claim_send_once_under_20_racing_threads(store: SqliteStateStore, clock: FakeClock) -> None:
+def test_claim_send_once_under_20_racing_threads(store: StateStore, clock: FakeClock) -> None:
     preview = make_preview(clock)
     store.save_preview(preview)
     results = race(20, lambda _: store.claim_send(preview.id))
@@ -372,7 +424,7 @@ def test_claim_send_once_under_20_racing_threads(store: SqliteStateStore, clock:
 
 
 def test_claim_send_once_across_two_stores_on_one_file(
-    open_store: Callable[..., SqliteStateStore], clock: FakeClock
+    open_store: Callable[..., StateStore], clock: FakeClock
 ) -> None:
     stores = [open_store(), open_store()]
     previews = [make_preview(clock) for _ in range(5)]
@@ -403,11 +455,11 @@ class ClockThatInterrupts(FakeClock):
 
 
 def test_claim_send_holds_the_write_lock_while_it_decides(
-    db_path: Path, clock: FakeClock, open_store: Callable[..., SqliteStateStore]
+    db_path: Path, clock: FakeClock, open_sqlite: Callable[..., SqliteStateStore]
 ) -> None:
     interrupting_clock = ClockThatInterrupts()
     first = SqliteStateStore(db_path, clock=interrupting_clock)
-    second = open_store(busy_timeout=0)
+    second = open_sqlite(busy_timeout=0)
     preview = make_preview(clock)
     first.save_preview(preview)
     outcomes: list[object] = []
@@ -429,12 +481,12 @@ def test_claim_send_holds_the_write_lock_while_it_decides(
     assert second.claim_send(preview.id) is SendClaim.IN_PROGRESS
 
 
-def test_claim_send_of_an_unknown_preview_is_not_found(store: SqliteStateStore) -> None:
+def test_claim_send_of_an_unknown_preview_is_not_found(store: StateStore) -> None:
     assert store.claim_send("never-saved") is SendClaim.NOT_FOUND
 
 
 def test_sent_is_final_discards_the_text_and_keeps_the_audit(
-    store: SqliteStateStore, clock: FakeClock, db_path: Path
+    store: StateStore, clock: FakeClock, raw_send: Callable[[str], dict[str, Any]]
 ) -> None:
     preview = make_preview(clock)
     store.save_preview(preview)
@@ -443,7 +495,7 @@ def test_sent_is_final_discards_the_text_and_keeps_the_audit(
     store.finish_send(preview.id, outcome="sent", detail="Delivered.")
     assert store.claim_send(preview.id) is SendClaim.SENT
     assert store.cancel_preview(preview.id) is False
-    assert raw_row(db_path, preview.id)["body_json"] == ""
+    assert raw_send(preview.id)["body_json"] == ""
     assert store.preview(preview.id).body_json == ""  # type: ignore[union-attr]
     [audit] = store.recent_sends()
     assert audit.id == preview.id
@@ -458,17 +510,19 @@ def test_sent_is_final_discards_the_text_and_keeps_the_audit(
         store.finish_send(preview.id, outcome="failed", detail="Again?")
 
 
-def test_failed_is_final(store: SqliteStateStore, clock: FakeClock, db_path: Path) -> None:
+def test_failed_is_final(
+    store: StateStore, clock: FakeClock, raw_send: Callable[[str], dict[str, Any]]
+) -> None:
     preview = make_preview(clock)
     store.save_preview(preview)
     store.claim_send(preview.id)
     store.finish_send(preview.id, outcome="failed", detail="Session has ended.")
     assert store.claim_send(preview.id) is SendClaim.FAILED
-    assert raw_row(db_path, preview.id)["body_json"] == ""
+    assert raw_send(preview.id)["body_json"] == ""
 
 
 def test_retryable_makes_it_pending_again_with_the_same_msg_random(
-    store: SqliteStateStore, clock: FakeClock
+    store: StateStore, clock: FakeClock
 ) -> None:
     preview = make_preview(clock)
     store.save_preview(preview)
@@ -482,7 +536,7 @@ def test_retryable_makes_it_pending_again_with_the_same_msg_random(
     assert store.claim_send(preview.id) is SendClaim.CLAIMED
 
 
-def test_finish_send_needs_a_claim(store: SqliteStateStore, clock: FakeClock) -> None:
+def test_finish_send_needs_a_claim(store: StateStore, clock: FakeClock) -> None:
     preview = make_preview(clock)
     store.save_preview(preview)
     with pytest.raises(StateError, match="is pending, not in progress"):
@@ -494,7 +548,7 @@ def test_finish_send_needs_a_claim(store: SqliteStateStore, clock: FakeClock) ->
 
 
 def test_cancel_only_while_pending(
-    store: SqliteStateStore, clock: FakeClock, db_path: Path
+    store: StateStore, clock: FakeClock, raw_send: Callable[[str], dict[str, Any]]
 ) -> None:
     pending = make_preview(clock)
     claimed = make_preview(clock)
@@ -506,12 +560,12 @@ def test_cancel_only_while_pending(
     assert store.cancel_preview(claimed.id) is False
     assert store.cancel_preview("never-saved") is False
     assert store.claim_send(pending.id) is SendClaim.CANCELLED
-    assert raw_row(db_path, pending.id)["body_json"] == ""
-    assert raw_row(db_path, claimed.id)["body_json"] == BODY
+    assert raw_send(pending.id)["body_json"] == ""
+    assert raw_send(claimed.id)["body_json"] == BODY
 
 
 def test_abandoned_claim_turns_unknown_and_is_never_claimed_again(
-    store: SqliteStateStore, clock: FakeClock
+    store: StateStore, clock: FakeClock
 ) -> None:
     preview = make_preview(clock)
     store.save_preview(preview)
@@ -528,9 +582,7 @@ def test_abandoned_claim_turns_unknown_and_is_never_claimed_again(
     assert "may or may not have reached the customer" in audit.detail
 
 
-def test_late_outcome_of_an_unknown_send_is_recorded(
-    store: SqliteStateStore, clock: FakeClock
-) -> None:
+def test_late_outcome_of_an_unknown_send_is_recorded(store: StateStore, clock: FakeClock) -> None:
     preview = make_preview(clock)
     store.save_preview(preview)
     store.claim_send(preview.id)
@@ -540,9 +592,7 @@ def test_late_outcome_of_an_unknown_send_is_recorded(
     assert store.claim_send(preview.id) is SendClaim.SENT
 
 
-def test_late_retryable_of_an_unknown_send_reopens_it(
-    store: SqliteStateStore, clock: FakeClock
-) -> None:
+def test_late_retryable_of_an_unknown_send_reopens_it(store: StateStore, clock: FakeClock) -> None:
     preview = make_preview(clock)
     store.save_preview(preview)
     store.claim_send(preview.id)
@@ -554,7 +604,7 @@ def test_late_retryable_of_an_unknown_send_reopens_it(
 
 
 def test_claim_timeout_is_configurable(
-    open_store: Callable[..., SqliteStateStore], clock: FakeClock
+    open_store: Callable[..., StateStore], clock: FakeClock
 ) -> None:
     store = open_store(claim_timeout=10.0)
     preview = make_preview(clock)
@@ -565,20 +615,20 @@ def test_claim_timeout_is_configurable(
 
 
 def test_retention_expires_pending_text_but_keeps_the_audit(
-    store: SqliteStateStore, clock: FakeClock, db_path: Path
+    store: StateStore, clock: FakeClock, raw_send: Callable[[str], dict[str, Any]]
 ) -> None:
     old = make_preview(clock)
     store.save_preview(old)
     clock.advance(DEFAULT_RETENTION + 1)
     assert store.preview(old.id).body_json == ""  # type: ignore[union-attr]
-    assert raw_row(db_path, old.id)["body_json"] == BODY  # not yet: reads are lazy
+    assert raw_send(old.id)["body_json"] == BODY  # not yet: reads are lazy
 
     fresh = make_preview(clock)
     store.save_preview(fresh)  # any write applies retention
-    row = raw_row(db_path, old.id)
+    row = raw_send(old.id)
     assert row["body_json"] == ""
     assert row["msg_random"] == old.msg_random
-    assert raw_row(db_path, fresh.id)["body_json"] == BODY
+    assert raw_send(fresh.id)["body_json"] == BODY
     assert store.claim_send(old.id) is SendClaim.EXPIRED
     audit = {r.id: r for r in store.recent_sends()}
     assert audit[old.id].status is SendStatus.EXPIRED
@@ -588,22 +638,22 @@ def test_retention_expires_pending_text_but_keeps_the_audit(
 
 
 def test_retention_blanks_text_of_an_unknown_send(
-    store: SqliteStateStore, clock: FakeClock, db_path: Path
+    store: StateStore, clock: FakeClock, raw_send: Callable[[str], dict[str, Any]]
 ) -> None:
     preview = make_preview(clock)
     store.save_preview(preview)
     store.claim_send(preview.id)
     clock.advance(DEFAULT_CLAIM_TIMEOUT + 1)
     assert store.claim_send(preview.id) is SendClaim.UNKNOWN
-    assert raw_row(db_path, preview.id)["body_json"] == BODY  # a late "retryable" may reopen it
+    assert raw_send(preview.id)["body_json"] == BODY  # a late "retryable" may reopen it
     clock.advance(DEFAULT_RETENTION)
     record(store)
-    assert raw_row(db_path, preview.id)["body_json"] == ""
-    assert raw_row(db_path, preview.id)["status"] == "unknown"
+    assert raw_send(preview.id)["body_json"] == ""
+    assert raw_send(preview.id)["status"] == "unknown"
 
 
 def test_retention_spares_the_text_of_a_send_in_flight(
-    store: SqliteStateStore, clock: FakeClock, db_path: Path
+    store: StateStore, clock: FakeClock, raw_send: Callable[[str], dict[str, Any]]
 ) -> None:
     preview = make_preview(clock)
     store.save_preview(preview)
@@ -611,16 +661,17 @@ def test_retention_spares_the_text_of_a_send_in_flight(
     assert store.claim_send(preview.id) is SendClaim.CLAIMED
     clock.advance(2)
     record(store)  # a write past retention while the sender is still working
-    assert raw_row(db_path, preview.id)["body_json"] == BODY
+    assert raw_send(preview.id)["body_json"] == BODY
     assert store.preview(preview.id) == preview
     store.finish_send(preview.id, outcome="sent", detail="Delivered.")
-    assert raw_row(db_path, preview.id)["body_json"] == ""
+    assert raw_send(preview.id)["body_json"] == ""
 
 
 def test_no_message_text_reaches_the_log(
-    store: SqliteStateStore, clock: FakeClock, caplog: pytest.LogCaptureFixture
+    store: StateStore, clock: FakeClock, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG, logger="bot.state")
+    caplog.set_level(logging.DEBUG, logger="bot.state_redis")
     for outcome in ("sent", "failed", "retryable"):
         preview = make_preview(clock)
         store.save_preview(preview)

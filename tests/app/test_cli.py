@@ -146,12 +146,26 @@ def test_check_tests_the_socket_mode_token(
     assert "invalid_auth" in bad.detail and "connections:write" in bad.fix
 
 
-def test_check_refuses_redis_like_run_does(settings: Settings) -> None:
-    check = by_name(
-        checks(replace(settings, redis_url="redis://localhost:6379/0")), "DESK_REDIS_URL"
-    )
+def test_check_fails_an_unreachable_redis_with_the_fix(settings: Settings) -> None:
+    with socket.socket() as probe:  # a loopback port where nothing listens
+        probe.bind(("127.0.0.1", 0))
+        url = f"redis://:hunter2@127.0.0.1:{probe.getsockname()[1]}/0"
+    check = by_name(checks(replace(settings, redis_url=url)), "DESK_REDIS_URL")
 
-    assert check.ok is False and "unset DESK_REDIS_URL" in check.fix
+    assert check.ok is False
+    assert check.detail.startswith("cannot reach Redis at ")
+    assert "hunter2" not in check.detail  # the password never reaches the output
+    assert "start Redis there, or correct DESK_REDIS_URL" in check.fix
+
+
+@pytest.mark.redis
+def test_check_passes_a_live_redis_and_says_what_it_shares(
+    settings: Settings, redis_url: str
+) -> None:
+    check = by_name(checks(replace(settings, redis_url=redis_url)), "DESK_REDIS_URL")
+
+    assert check.ok is True
+    assert "budget, cache, locks and state are" in check.detail
 
 
 def test_deskbot_check_reads_the_environment(
