@@ -370,6 +370,11 @@ class Desk:
                 client.close()
         self.state.close()
 
+    def claim_form(self, form_id: str) -> bool:
+        """True for the first delivery of a submitted form, False for any repeat of it, on
+        every instance: a submission delivered twice must not write twice."""
+        return self.state.claim_form(form_id)
+
     def require_admin(self, actor: str) -> None:
         """PermissionRefused unless `actor` is in DESK_ADMINS (checked again by every write)."""
         self._permit(actor)

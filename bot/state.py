@@ -233,6 +233,10 @@ class StateStore(Protocol):
     def recent_sends(self, *, limit: int = 20) -> list[SendRecord]:
         """The audit of sends, newest first, without message text."""
 
+    def claim_form(self, form_id: str) -> bool:
+        """True the first time a submitted form (a modal's view ID) is claimed; False for
+        every later delivery of the same submission, so one submit writes once."""
+
     def close(self) -> None:
         """Release the store; it cannot be used afterwards."""
 
@@ -280,6 +284,15 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
         """,
         "CREATE INDEX sends_by_created ON sends (created_at)",
         "CREATE INDEX sends_with_text ON sends (created_at) WHERE body_json <> ''",
+    ),
+    (
+        """
+        CREATE TABLE forms (
+            id         TEXT PRIMARY KEY,
+            claimed_at REAL NOT NULL
+        )
+        """,
+        "CREATE INDEX forms_by_claimed ON forms (claimed_at)",
     ),
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
@@ -579,6 +592,7 @@ class SqliteStateStore(ChangeLog):
             "WHERE body_json <> '' AND created_at <= ? AND status <> ?",
             (cutoff, SendStatus.IN_PROGRESS),
         )
+        connection.execute("DELETE FROM forms WHERE claimed_at <= ?", (cutoff,))
 
     # ---- changes ---------------------------------------------------------------------------
 
@@ -802,6 +816,15 @@ class SqliteStateStore(ChangeLog):
         if cancelled == 1:
             logger.info("preview %s cancelled", preview_id)
         return cancelled == 1
+
+    def claim_form(self, form_id: str) -> bool:
+        with self._writing() as (connection, now):
+            claimed = connection.execute(
+                "INSERT OR IGNORE INTO forms (id, claimed_at) VALUES (?, ?)", (form_id, now)
+            ).rowcount
+        if claimed != 1:
+            logger.warning("form %s was delivered again; only the first delivery counts", form_id)
+        return claimed == 1
 
     def recent_sends(self, *, limit: int = 20) -> list[SendRecord]:
         with self._reading() as connection:

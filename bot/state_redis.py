@@ -237,6 +237,21 @@ class RedisStateStore(ChangeLog):
             logger.info("preview %s cancelled", preview_id)
         return answer == 1
 
+    def claim_form(self, form_id: str) -> bool:
+        self._live()
+        key = self._key("form", form_id)
+        ttl = max(1, round(self._retention))
+        try:
+            claimed = self._redis.run(lambda client: client.set(key, "1", nx=True, ex=ttl))
+        except RedisDown:
+            raise SharedStateUnavailable(
+                f"deskbot cannot take this form now: {UNREACHABLE}. Nothing was changed.",
+                "Try again in a minute.",
+            ) from None
+        if not claimed:
+            logger.warning("form %s was delivered again; only the first delivery counts", form_id)
+        return bool(claimed)
+
     def recent_sends(self, *, limit: int = 20) -> list[SendRecord]:
         if limit <= 0:
             return []

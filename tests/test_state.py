@@ -348,6 +348,32 @@ def test_late_second_undo_keeps_the_first_mark(store: StateStore) -> None:
     assert store.change(change_id).undone_by == first  # type: ignore[union-attr]
 
 
+def test_a_form_is_claimed_once_under_racing_threads(store: StateStore) -> None:
+    results = race(20, lambda _i: store.claim_form("V0FORM01"))
+    assert results.count(True) == 1
+    assert store.claim_form("V0FORM02") is True  # another form is another claim
+
+
+def test_form_claims_survive_a_restart(open_store: Callable[..., StateStore]) -> None:
+    first = open_store()
+    assert first.claim_form("V0FORM01")
+    first.close()
+
+    assert open_store().claim_form("V0FORM01") is False
+
+
+def test_old_form_claims_are_forgotten_after_retention(
+    db_path: Path, clock: FakeClock
+) -> None:
+    store = SqliteStateStore(db_path, clock=clock)
+    assert store.claim_form("V0FORM01")
+    clock.advance(DEFAULT_RETENTION + 1)
+    record(store)  # any write applies retention
+    rows = sqlite3.connect(db_path).execute("SELECT COUNT(*) FROM forms").fetchone()[0]
+    store.close()
+    assert rows == 0
+
+
 # ---- restart ---------------------------------------------------------------------------------
 
 

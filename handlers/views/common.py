@@ -9,15 +9,16 @@ from dataclasses import dataclass
 from logging import Logger
 from typing import TYPE_CHECKING, Any
 
-from slack_bolt import Respond
+from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
+from bot.desk import Desk
 from bot.errors import DeskError
 from bot.models import Member
-from handlers.render import Reply, section
+from handlers.render import Reply, escape, section
 
 if TYPE_CHECKING:
     from handlers.commands.registry import Invocation
@@ -82,6 +83,28 @@ def open_loading_view(call: Invocation, title: str, markdown: str) -> str:
 
 
 RespondTo = Callable[[str], Respond]  # a response_url → its respond() (bot.app retries 429s)
+
+
+ALREADY_SUBMITTED = (
+    ":information_source: This form was already submitted, and only that first submission "
+    "counts. Its outcome is in the conversation where you typed the command, and in `/desk log`."
+)
+
+
+def first_delivery(ack: Ack, desk: Desk, view: dict[str, Any], title: str) -> bool:
+    """Claim this submission of `view` before any work; a repeated delivery of it (a proxy
+    or a client sending it twice) is acked with a notice and goes no further."""
+    try:
+        claimed = desk.claim_form(f"{view['id']}:{view.get('hash', '')}")
+    except DeskError as error:
+        ack(
+            response_action="update",
+            view=notice_modal(title, f":warning: {escape(error.sentence)}\n{error.next_step}"),
+        )
+        return False
+    if not claimed:
+        ack(response_action="update", view=notice_modal(title, ALREADY_SUBMITTED))
+    return claimed
 
 
 def post_outcome(respond_to: RespondTo, response_url: str, reply: Reply, logger: Logger) -> bool:

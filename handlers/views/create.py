@@ -25,6 +25,7 @@ from handlers.render.reads import ASSIGN_RULES as RULE_NAMES
 from handlers.render.reads import MEMORY
 from handlers.views.common import (
     RespondTo,
+    first_delivery,
     metadata,
     modal,
     notice_modal,
@@ -148,6 +149,8 @@ def handle_create_submission(
     group, errors = new_group_from(view)
     if errors:
         ack(response_action="errors", errors=errors)
+        return
+    if not first_delivery(ack, desk, view, TITLE):
         return
     ack(
         response_action="update",

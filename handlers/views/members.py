@@ -27,6 +27,7 @@ from handlers.views.common import (
     RespondTo,
     decode_members,
     encode_members,
+    first_delivery,
     fits_metadata,
     member_text,
     metadata,
@@ -175,6 +176,8 @@ def handle_members_confirmation(
     logger: Logger,
 ) -> None:
     """Confirm: re-read, refuse on conflict, write, verify; the outcome goes to modal and chat."""
+    if not first_delivery(ack, desk, view, TITLE):
+        return
     ack(
         response_action="update",
         view=notice_modal(TITLE, ":hourglass_flowing_sand: Saving and checking with 7moor…"),
