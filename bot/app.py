@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from ssl import SSLContext
 from typing import Any
 
@@ -39,6 +40,7 @@ from handlers.audit import AuditPoster, SendAuditPoster
 
 logger = logging.getLogger(__name__)
 
+LISTENER_THREADS = 64
 SLACK_RETRIES = 2  # posts again at most twice after a 429
 MAX_RETRY_AFTER = 30.0  # a person is waiting: when Slack asks for longer, give up instead
 
@@ -57,6 +59,11 @@ def create_app(
     desk.on_change = AuditPoster(client, settings.audit_channel)
     desk.on_send = SendAuditPoster(client, settings.audit_channel)
     app = App(
+        # Bolt's default pool of 5 makes acks wait behind answers being posted: a burst of
+        # supervisors would see Slack's 3 s timeout. Vendor calls stay bounded by the budget.
+        listener_executor=ThreadPoolExecutor(
+            max_workers=LISTENER_THREADS, thread_name_prefix="deskbot-listener"
+        ),
         client=client,  # the token is read from the client (passing both makes Bolt warn)
         signing_secret=settings.slack_signing_secret or "",
         request_verification_enabled=not socket_mode,

@@ -44,6 +44,9 @@ FALLBACK_ERRORS: tuple[type[Exception], ...] = (
     RequestError,
     VendorFailure,
 )
+# Entries, not bytes: one per group's claims plus the lists; ~2.6 KiB a group (bench/memory.py),
+# so a 10,000-group account stays fully cached in well under 100 MiB.
+CACHE_ENTRIES = 16_384
 FLIGHT_WAIT_SECONDS = (
     60.0  # a leader always finishes within its client timeouts; this is a backstop
 )
@@ -74,8 +77,8 @@ class ReadCache:
         self,
         *,
         clock: Clock = SYSTEM_CLOCK,
-        maxsize: int = 4096,
-        last_good_maxsize: int = 4096,
+        maxsize: int = CACHE_ENTRIES,
+        last_good_maxsize: int = CACHE_ENTRIES,
         shared: SharedReads | None = None,
     ) -> None:
         self._clock = clock

@@ -14,6 +14,7 @@ from bot.settings import Settings, SettingsError
 logger = logging.getLogger("deskbot")
 DEFAULT_HTTP_PORT = 3000
 DEFAULT_SIMULATOR_PORT = 8088
+CONNECTION_LIMIT = 1000
 EXIT_FAILED = 1
 EXIT_CONFIG = 2
 
@@ -162,7 +163,16 @@ def serve_http(app: Any, *, host: str, port: int, threads: int) -> None:
     import waitress
 
     logger.info("deskbot is listening for Slack on http://%s:%d/slack/events", host, port)
-    waitress.serve(wsgi_app(app), host=host, port=port, threads=threads, ident="deskbot")
+    waitress.serve(
+        wsgi_app(app),
+        host=host,
+        port=port,
+        threads=threads,
+        # waitress's default of 100 open connections stops accepting under a burst of
+        # supervisors behind a load balancer; sockets are cheap, threads are the real limit.
+        connection_limit=CONNECTION_LIMIT,
+        ident="deskbot",
+    )
 
 
 def _simulate(args: argparse.Namespace) -> int:

@@ -163,10 +163,11 @@ class DemoSlack:
         if response.status != 200:
             self._out(f"  Slack got HTTP {response.status}")
             return {}
-        answers = self._slack.wait_for(name)
+        in_ack = _acked_answer(response.body or "")
+        answers = [in_ack] if in_ack else self._slack.wait_for(name)
         for answer in answers:
             self._out(render_message(answer, PEOPLE))
-        self._last_command, self._shown = name, len(answers)
+        self._last_command, self._shown = name, 0 if in_ack else len(answers)
         self.last = answers[-1] if answers else {}
         if isinstance(self.last.get("blocks"), str):
             self.last["blocks"] = json.loads(self.last["blocks"])
@@ -282,6 +283,14 @@ def play(slack: DemoSlack, simulator: Simulator, out: Callable[[str], None]) -> 
         f"\n  ({len(slack.audit_posts())} audit post(s) went to the audit channel, one per change or send.)"
     )
     out("\nThat was the demo. Next: `make test`, then see README.md to connect your own Slack app.")
+
+
+def _acked_answer(body: str) -> dict[str, Any] | None:
+    """The answer the bot gave in the ack itself (it does when the answer is quick)."""
+    if not body.startswith("{"):
+        return None
+    message: dict[str, Any] = json.loads(body)
+    return message if message.get("blocks") else None
 
 
 def _has_input(view: dict[str, Any]) -> bool:

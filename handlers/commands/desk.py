@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import threading
 from logging import Logger
 from typing import Any
 
@@ -18,6 +19,7 @@ from handlers.parsing import ParseError, split_args
 from handlers.render import Reply, error_reply, escape, section
 
 LOOKING_UP = ":mag: Looking that up…"
+ANSWER_IN_ACK_SECONDS = 1.0  # Slack waits 3 s for the ack; later answers follow "looking up…"
 QUOTING_HINT = 'Close the quote, e.g. `/desk who "Night Shift"`, or see `/desk help`.'
 
 
@@ -32,19 +34,14 @@ def handle_desk_command(
     try:
         args = split_args(command.get("text", ""))
     except ParseError as error:
-        ack()
-        respond(**error_reply(str(error), QUOTING_HINT).payload())
+        ack(**error_reply(str(error), QUOTING_HINT).payload())
         return
     name = args[0].value.casefold() if args else "help"
     sub = SUBCOMMANDS.get(name)
     if sub is None:
-        ack()
-        respond(**unknown_subcommand(args[0].value).payload())
+        ack(**unknown_subcommand(args[0].value).payload())
         return
-    if sub.slow:
-        ack(LOOKING_UP)
-    else:
-        ack()
+    once = AckOnce(ack, LOOKING_UP if sub.slow else "", within=ANSWER_IN_ACK_SECONDS)
     invocation = Invocation(
         args=args[1:],
         user_id=command.get("user_id", ""),
@@ -57,8 +54,57 @@ def handle_desk_command(
         logger=logger,
     )
     reply = run_safely(sub, invocation, logger)
-    if reply is not None:
+    if not once.answer(reply):
         deliver(respond, reply, logger, f"/desk {sub.name}")
+
+
+class AckOnce:
+    """A command's one ack: with the answer itself when it is ready `within` seconds (most
+    are: the cache answers in microseconds), else with `placeholder` when the time is up, so
+    Slack always has its ack well inside 3 s.
+
+    Answering in the ack spares a post to the response_url, and it keeps the order right: a
+    "looking that up…" ack and an answer posted at once race each other to Slack, and the
+    answer could arrive first and be left under a placeholder that never goes away.
+    """
+
+    def __init__(self, ack: Ack, placeholder: str, *, within: float) -> None:
+        self._ack = ack
+        self._placeholder = placeholder
+        self._lock = threading.Lock()
+        self._done = False
+        self._timer: threading.Timer | None = None
+        if within <= 0:
+            self._acknowledge_waiting()
+        else:
+            self._timer = threading.Timer(within, self._acknowledge_waiting)
+            self._timer.daemon = True
+            self._timer.start()
+
+    def answer(self, reply: Reply | None) -> bool:
+        """Ack with `reply` (nothing when None) unless the placeholder went first: then False,
+        and the reply still has to be posted."""
+        if self._timer is not None:
+            self._timer.cancel()
+        with self._lock:
+            if self._done:
+                return reply is None
+            self._done = True
+        if reply is None:
+            self._ack()
+        else:
+            self._ack(**reply.payload())
+        return True
+
+    def _acknowledge_waiting(self) -> None:
+        with self._lock:
+            if self._done:
+                return
+            self._done = True
+        if self._placeholder:
+            self._ack(self._placeholder)
+        else:
+            self._ack()
 
 
 def deliver(respond: Respond, reply: Reply, logger: Logger, what: str) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from slack_bolt import App, BoltResponse
 
+import handlers.commands.desk
 from tests.conftest import SUPERVISOR_USER_ID
 from tests.slack_fakes import (
     FakeSlackWebApi,
@@ -73,6 +74,11 @@ class Answer:
         return json.dumps(self.replies, ensure_ascii=False)
 
     @property
+    def in_ack(self) -> bool:
+        """The answer went back with the ack itself (it was ready within deskbot's deadline)."""
+        return acked_answer(self.ack) is not None
+
+    @property
     def ack_text(self) -> str:
         return self.ack.body or ""
 
@@ -95,10 +101,28 @@ def ask(app: App, slack_api: FakeSlackWebApi) -> Ask:
         )
         response = dispatch(app, body)
         assert response.status == 200, response.body
-        replies = slack_api.wait_for_responses(name, count=count)
-        return Answer(response, replies, name)
+        return Answer(response, answers_to(slack_api, response, name, count=count), name)
 
     return run
+
+
+def acked_answer(response: BoltResponse) -> dict[str, Any] | None:
+    """The answer Slack got in the ack itself (deskbot answers there when it is quick)."""
+    if not (response.body or "").startswith("{"):
+        return None  # empty, or a plain "looking that up…" text
+    message: dict[str, Any] = json.loads(response.body)
+    return message if message.get("blocks") else None
+
+
+def answers_to(
+    slack_api: FakeSlackWebApi, response: BoltResponse, name: str, *, count: int = 1
+) -> list[dict[str, Any]]:
+    """A command's answers: the ack's, if it carried one, then what went to its response_url."""
+    acked = acked_answer(response)
+    if acked is None:
+        return slack_api.wait_for_responses(name, count=count)
+    later = slack_api.wait_for_responses(name, count=count - 1) if count > 1 else []
+    return [acked, *later]
 
 
 Click = Callable[..., list[dict[str, Any]]]
@@ -122,6 +146,12 @@ def click(app: App, slack_api: FakeSlackWebApi) -> Click:
         return slack_api.wait_for_responses(name)
 
     return run
+
+
+@pytest.fixture
+def answers_follow_the_ack(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As when the vendor is slow: the ack says "looking that up…" and answers follow it."""
+    monkeypatch.setattr(handlers.commands.desk, "ANSWER_IN_ACK_SECONDS", 0)
 
 
 @pytest.fixture(autouse=True)

@@ -47,8 +47,22 @@ def http() -> Iterator[httpx.Client]:
         yield client
 
 
-def test_a_signed_slash_command_is_answered(
+def test_a_signed_slash_command_is_answered_in_its_ack(
     http_url: str, http: httpx.Client, slack_api: FakeSlackWebApi
+) -> None:
+    body = slash_command_body("who 10019349", response_url=slack_api.response_url("who"))
+
+    response = http.post(f"{http_url}/slack/events", content=body, headers=signed_headers(body))
+
+    assert response.status_code == 200
+    reply = response.json()  # a quick answer travels with the ack: no second post, no race
+    assert "Night Shift (10019349)" in visible_text(reply)
+    assert "Nobody in this group is claiming" in visible_text(reply)
+    assert slack_api.response_posts() == []
+
+
+def test_a_slow_answer_follows_a_looking_up_ack(
+    http_url: str, http: httpx.Client, slack_api: FakeSlackWebApi, answers_follow_the_ack: None
 ) -> None:
     body = slash_command_body("who 10019349", response_url=slack_api.response_url("who"))
 
@@ -57,8 +71,8 @@ def test_a_signed_slash_command_is_answered(
     assert response.status_code == 200
     assert response.text == LOOKING_UP
     [reply] = slack_api.wait_for_responses("who")
+    assert reply["replace_original"] is True
     assert "Night Shift (10019349)" in visible_text(reply)
-    assert "Nobody in this group is claiming" in visible_text(reply)
 
 
 def test_health_check(http_url: str, http: httpx.Client) -> None:

@@ -23,7 +23,7 @@ from handlers.views.members import (
     MEMBERS_EDIT_CALLBACK_ID,
     MEMBERS_INPUT_ID,
 )
-from tests.app.conftest import Ask, Click, buttons_of, visible_text
+from tests.app.conftest import Ask, Click, answers_to, buttons_of, visible_text
 from tests.change_helpers import (
     NIGHT_SHIFT,
     READ,
@@ -113,8 +113,8 @@ def confirm_outcome(
     assert working["response_action"] == "update"
     assert "Saving and checking with 7moor" in view_text(working["view"])
     slack_api.wait_for("views.update", count=2)  # the form, then the outcome
-    posts = slack_api.wait_for_responses(form.response_url_name, count=2)
-    return view_text(slack_api.view(form.id)), posts[-1]
+    [post] = slack_api.wait_for_responses(form.response_url_name)  # "Editing…" was the ack
+    return view_text(slack_api.view(form.id)), post
 
 
 # ---- opening: loading view first, then the form ---------------------------------------------
@@ -139,8 +139,7 @@ def test_the_loading_view_opens_with_the_trigger_before_the_vendor_is_read(
         response_url=slack_api.response_url("members"),
     )
 
-    dispatch(app, body)
-    slack_api.wait_for_responses("members")
+    assert answers_to(slack_api, dispatch(app, body), "members")
 
     assert at_first_read == [(1, 0)]  # the modal was open, not yet filled, when 7moor was asked
     [opened] = slack_api.requests("views.open")
@@ -301,7 +300,7 @@ def test_a_group_changed_before_confirm_writes_nothing_and_shows_the_new_list(
 
     submit_confirm(app, form, review["view"])
     slack_api.wait_for("views.update", count=2)
-    [_, post] = slack_api.wait_for_responses(form.response_url_name, count=2)
+    [post] = slack_api.wait_for_responses(form.response_url_name)
 
     assert simulator.calls(WRITE) == []
     modal = view_text(slack_api.view(form.id))
@@ -343,7 +342,7 @@ def test_a_closed_modal_does_not_lose_the_result(
     slack_api.fail("views.update", "not_found")  # the supervisor closed the modal meanwhile
 
     submit_confirm(app, form, review["view"])
-    [_, post] = slack_api.wait_for_responses(form.response_url_name, count=2)
+    [post] = slack_api.wait_for_responses(form.response_url_name)
 
     assert visible_text(post).startswith(":white_check_mark: *Done*")
     assert [b["action_id"] for b in buttons_of(post)] == [UNDO_ACTION_ID]

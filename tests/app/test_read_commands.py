@@ -20,7 +20,7 @@ from bot.simulator import Agent, GroupMember, Simulator, SkillGroup
 from handlers.commands.desk import LOOKING_UP
 from handlers.commands.registry import SUBCOMMANDS
 from handlers.render.reads import SHARE_ACTION_ID
-from tests.app.conftest import Ask, Click, buttons_of, visible_text
+from tests.app.conftest import Ask, Click, answers_to, buttons_of, visible_text
 from tests.conftest import SUPERVISOR_USER_ID, make_settings
 from tests.slack_fakes import ADMIN_USER_ID, FakeSlackWebApi, dispatch, slash_command_body
 
@@ -45,7 +45,7 @@ def test_help_lists_every_registered_subcommand(ask: Ask) -> None:
     for sub in SUBCOMMANDS.values():
         assert f"`/desk {sub.usage}` — {sub.summary}" in answer.text
     assert answer.reply["response_type"] == "ephemeral"
-    assert answer.ack_text == ""  # nothing to look up: the answer follows at once
+    assert answer.in_ack  # nothing to look up: the answer is the ack
 
 
 def test_empty_command_is_help(ask: Ask) -> None:
@@ -67,7 +67,7 @@ def test_who_by_exten_shows_members_claim_state_and_a_share_button(
 ) -> None:
     answer = ask("who 10019346")
 
-    assert answer.ack_text == LOOKING_UP
+    assert answer.in_ack
     assert answer.reply["response_type"] == "ephemeral"
     text = answer.text
     assert "售前咨询 (10019346)" in text
@@ -208,7 +208,7 @@ def test_groups_lists_every_group_with_members_rule_and_memory(
     answer = ask("groups")
 
     text = answer.text
-    assert answer.ack_text == LOOKING_UP
+    assert answer.in_ack
     assert "*17 skill groups*" in text
     for exten in simulator.state.groups:
         assert f"`{exten}`" in text
@@ -286,7 +286,7 @@ def test_templates_list_names_and_variables(ask: Ask) -> None:
     answer = ask("templates")
 
     text = answer.text
-    assert answer.ack_text == ""
+    assert answer.in_ack
     for name, variables in [
         ("follow_up", ["customer_name", "topic"]),
         ("looking_into_it", ["eta", "ticket"]),
@@ -344,7 +344,10 @@ def test_log_shows_changes_with_dates_readable_everywhere(ask: Ask, desk: Desk) 
 
 
 def test_an_answer_slack_refuses_is_replaced_by_a_sentence(
-    app: App, slack_api: FakeSlackWebApi, caplog: pytest.LogCaptureFixture
+    app: App,
+    slack_api: FakeSlackWebApi,
+    caplog: pytest.LogCaptureFixture,
+    answers_follow_the_ack: None,
 ) -> None:
     slack_api.fail_response_url("refused", status=400, body="invalid_blocks")
     body = slash_command_body("who 10019346", response_url=slack_api.response_url("refused"))
@@ -465,11 +468,9 @@ def test_who_without_7moor_configured_says_what_to_set(
     app: App = create_app(settings, desk=desk, client=slack_client)
     try:
         body = slash_command_body("who 10019346", response_url=slack_api.response_url("who"))
-        assert dispatch(app, body).status == 200
-        [reply] = slack_api.wait_for_responses("who")
+        [reply] = answers_to(slack_api, dispatch(app, body), "who")
         body = slash_command_body("agents", response_url=slack_api.response_url("agents"))
-        assert dispatch(app, body).status == 200
-        [agents] = slack_api.wait_for_responses("agents")
+        [agents] = answers_to(slack_api, dispatch(app, body), "agents")
     finally:
         desk.close()
 
@@ -566,3 +567,11 @@ def test_who_of_a_very_big_group_stays_within_slack_limits(ask: Ask, simulator: 
     assert match, answer.text[-300:]
     assert shown + int(match.group(1)) == 1500
     assert "Live from 7moor." in answer.text
+
+
+def test_a_slow_answer_replaces_the_looking_up_ack(ask: Ask, answers_follow_the_ack: None) -> None:
+    answer = ask("who 10019346")
+
+    assert answer.ack_text == LOOKING_UP
+    assert answer.reply["replace_original"] is True
+    assert "*4 of 4* claiming" in answer.text

@@ -18,8 +18,9 @@ from tests.slack_fakes import (
 def test_a_genuinely_signed_command_is_answered(app: App, slack_api: FakeSlackWebApi) -> None:
     body = slash_command_body("help", response_url=slack_api.response_url("ok"))
 
-    assert dispatch(app, body).status == 200
-    assert slack_api.wait_for_responses("ok")
+    response = dispatch(app, body)
+    assert response.status == 200
+    assert "Every subcommand with one line each" in (response.body or "")
 
 
 def test_a_bad_signature_is_refused(app: App, slack_api: FakeSlackWebApi) -> None:

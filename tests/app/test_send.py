@@ -30,6 +30,7 @@ from bot.settings import Settings
 from bot.simulator import ACTIVE_SESSION_ID, ENDED_SESSION_ID, Simulator
 from bot.state import DEFAULT_RETENTION, SendStatus
 from handlers.render.messages import CANCEL_SEND_ACTION_ID, SEND_MESSAGE_ACTION_ID, exact_text
+from tests.app.conftest import answers_to
 from tests.conftest import AUDIT_CHANNEL, SUPERVISOR_USER_ID, make_settings
 from tests.slack_fakes import (
     ADMIN_USER_ID,
@@ -65,8 +66,9 @@ def command(
     """`/desk <text>` as Slack delivers it (`text` already Slack-escaped); the final answer."""
     name = f"send-command-{next(_serial)}"
     body = slash_command_body(text, user_id=user_id, response_url=slack_api.response_url(name))
-    assert dispatch(app, body).status == 200
-    return slack_api.wait_for_responses(name)[-1]
+    response = dispatch(app, body)
+    assert response.status == 200
+    return answers_to(slack_api, response, name)[-1]
 
 
 def send(app: App, slack_api: FakeSlackWebApi, typed: str, **kwargs: Any) -> dict[str, Any]:
@@ -626,8 +628,9 @@ def test_a_card_picture_slack_cannot_show_still_gets_a_preview(
     slack_api.fail_response_url(name, status=400, body="invalid_blocks")
     text = slack_escape(f"send {ACTIVE_SESSION_ID} order_card {ORDER_CARD_VALUES}")
     body = slash_command_body(text, response_url=slack_api.response_url(name))
-    assert dispatch(app, body).status == 200
-    [reply] = slack_api.wait_for_responses(name)
+    response = dispatch(app, body)
+    assert response.status == 200
+    [reply] = answers_to(slack_api, response, name)
 
     assert not any("accessory" in block for block in reply["blocks"])
     assert "Slack could not show the card's picture (https://img.example.com/fan.jpg)" in words(

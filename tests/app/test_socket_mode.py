@@ -49,16 +49,17 @@ def test_help_over_socket_mode(
 
     ack = socket_mode_server.wait_for_ack(envelope_id)
     assert ack["envelope_id"] == envelope_id
-    assert not ack.get("payload")  # help needs no "looking up": the answer follows at once
-    [reply] = slack_api.wait_for_responses("help")
+    reply = ack["payload"]  # the answer is the ack itself
     assert "`/desk who <group>`" in visible_text(reply)
     assert reply["response_type"] == "ephemeral"
+    assert slack_api.response_posts() == []
 
 
 def test_who_over_socket_mode(
     connected: SocketModeHandler,
     socket_mode_server: FakeSocketModeServer,
     slack_api: FakeSlackWebApi,
+    answers_follow_the_ack: None,
 ) -> None:
     payload = slash_command_payload("who 10019346", response_url=slack_api.response_url("who"))
 
@@ -89,7 +90,6 @@ def test_socket_mode_needs_no_signing_secret(
     with socket_mode_handler(app, socket_mode_server):
         payload = slash_command_payload("groups Night", response_url=slack_api.response_url("g"))
         envelope_id = socket_mode_server.send_envelope("slash_commands", payload)
-        socket_mode_server.wait_for_ack(envelope_id)
-        [reply] = slack_api.wait_for_responses("g")
+        reply = socket_mode_server.wait_for_ack(envelope_id)["payload"]
 
     assert "*2 skill groups* matching “Night”" in visible_text(reply)
