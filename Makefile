@@ -22,7 +22,7 @@ simulate: $(BIN)/.installed
 	$(BIN)/deskbot simulate
 
 bench: $(BIN)/.installed
-	$(BIN)/python bench/facade.py
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check bot handlers tests bench

@@ -1,0 +1,1 @@
+"""deskbot's benchmarks: `make bench` (`python -m bench`); see bench/README.md."""
