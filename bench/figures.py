@@ -59,7 +59,8 @@ def ack_figures(acks: Sequence[Ack], seconds: float | None = None) -> dict[str, 
 
 
 def answer_figures(acks: Sequence[Ack], posts: Iterable[Post]) -> dict[str, Any]:
-    """What the supervisors behind `acks` were shown on their response_urls."""
+    """What the supervisors behind `acks` were shown: in the ack itself, or on their
+    response_urls (when the answer took longer than deskbot waits before acking)."""
     first: dict[str, Post] = {}
     refused = 0
     for post in sorted(posts, key=lambda p: p.arrived):
@@ -67,22 +68,28 @@ def answer_figures(acks: Sequence[Ack], posts: Iterable[Post]) -> dict[str, Any]
             refused += 1
         elif post.name not in first:
             first[post.name] = post
-    answered = [(ack, first[ack.name]) for ack in acks if ack.name in first]
-    texts = [post.text for _ack, post in answered]
+    answered: list[tuple[Ack, str, float]] = []  # (ack, what was shown, when it arrived)
+    for ack in acks:
+        if ack.answer:
+            answered.append((ack, ack.answer, ack.sent + ack.seconds))
+        elif ack.name in first:
+            answered.append((ack, first[ack.name].text, first[ack.name].arrived))
+    texts = [text for _ack, text, _arrived in answered]
     ages = [age for age in map(age_shown, texts) if age is not None]
+    delays = [arrived - ack.sent for ack, _text, arrived in answered]
     return {
         "answered": len(answered),
-        "unanswered": sum(1 for ack in acks if ack.status == 200 and ack.name not in first),
-        # Bolt returns the ack from a loop that looks every 10 ms, so a quick answer can
-        # reach Slack before the ack does.
+        "unanswered": sum(1 for ack in acks if ack.status == 200) - len(answered),
+        "answered_in_ack": sum(1 for ack in acks if ack.answer),
+        # An answer posted before its "looking that up…" ack reached Slack could be shown
+        # above a placeholder that never goes away; deskbot answers in the ack to avoid it.
         "answered_before_ack": sum(
-            1 for ack, post in answered if post.arrived < ack.sent + ack.seconds
+            1
+            for ack, _text, arrived in answered
+            if not ack.answer and arrived < ack.sent + ack.seconds
         ),
         "refused_posts": refused,
-        "answer_ms": {
-            "p50": milliseconds([post.arrived - ack.sent for ack, post in answered], 0.50),
-            "p99": milliseconds([post.arrived - ack.sent for ack, post in answered], 0.99),
-        },
+        "answer_ms": {"p50": milliseconds(delays, 0.50), "p99": milliseconds(delays, 0.99)},
         "live": sum(1 for text in texts if LIVE in text),
         "cached": sum(1 for text in texts if "(cached)" in text),
         "stale": sum(1 for text in texts if STALE in text),

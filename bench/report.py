@@ -99,9 +99,10 @@ def _print_served(load: dict[str, Any]) -> None:
         ),
         ("ack latency p50 / p99 / max", f"{ack['p50']} / {ack['p99']} / {ack['max']} ms"),
         (
-            "answers on response_url",
-            f"{load['answered']} (unanswered {load['unanswered']}); p50 / p99 {answer['p50']} / "
-            f"{answer['p99']} ms; {load['answered_before_ack']} arrived before the ack",
+            "answers shown",
+            f"{load['answered']} (unanswered {load['unanswered']}), {load['answered_in_ack']} in "
+            f"the ack; p50 / p99 {answer['p50']} / {answer['p99']} ms; "
+            f"{load['answered_before_ack']} posted before their ack",
         ),
         (
             "data shown",

@@ -17,12 +17,13 @@ name, so its answer can be found later.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from bench.slack_stub import SlackStub
+from bench.slack_stub import SlackStub, texts
 from tests.slack_fakes import SIGNING_SECRET, signed_headers, slash_command_body
 
 START_DELAY = 0.5  # seconds between building the schedule and its first command
@@ -37,6 +38,8 @@ class Ack:
     sent: float  # wall-clock seconds
     seconds: float  # until the HTTP answer (Slack's 3 s ack deadline is on this)
     status: int  # HTTP status; 0 when no answer came (refused, reset, timed out)
+    answer: str = ""  # the answer's texts when it came in the ack itself (deskbot does so
+    # when it is ready within a second); "" when the ack was empty or "looking that up…"
 
 
 @dataclass(frozen=True)
@@ -65,8 +68,9 @@ class Connection:
         self._head = f"POST {parts.path} HTTP/1.1\r\nHost: {parts.netloc}\r\n"
         self._streams: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
 
-    async def post(self, body: str, headers: dict[str, str]) -> int:
-        """The answer's HTTP status; 0 when the connection failed (it reconnects next time)."""
+    async def post(self, body: str, headers: dict[str, str]) -> tuple[int, bytes]:
+        """The answer's HTTP status and body; 0 when the connection failed (it reconnects
+        next time)."""
         payload = body.encode()
         lines = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
         request = f"{self._head}{lines}Content-Length: {len(payload)}\r\n\r\n".encode() + payload
@@ -78,23 +82,24 @@ class Connection:
             return await asyncio.wait_for(self._answer(reader), ANSWER_TIMEOUT)
         except (OSError, asyncio.IncompleteReadError, TimeoutError, ValueError, IndexError):
             self.close()
-            return 0
+            return 0, b""
 
-    async def _answer(self, reader: asyncio.StreamReader) -> int:
+    async def _answer(self, reader: asyncio.StreamReader) -> tuple[int, bytes]:
         status = int((await reader.readline()).split()[1])
         headers: dict[str, str] = {}
         while (line := await reader.readline()) not in (b"\r\n", b""):
             name, _, value = line.decode("latin-1").partition(":")
             headers[name.strip().lower()] = value.strip().lower()
+        body = b""
         if headers.get("transfer-encoding") == "chunked":
             while size := int((await reader.readline()).split(b";")[0], 16):
-                await reader.readexactly(size + 2)
+                body += (await reader.readexactly(size + 2))[:-2]
             await reader.readline()
         else:
-            await reader.readexactly(int(headers.get("content-length", "0")))
+            body = await reader.readexactly(int(headers.get("content-length", "0")))
         if headers.get("connection") == "close":
             self.close()
-        return status
+        return status, body
 
     def close(self) -> None:
         if self._streams is not None:
@@ -111,7 +116,7 @@ class Pool:
         for connection in self._all:
             self._idle.put_nowait(connection)
 
-    async def post(self, body: str, headers: dict[str, str]) -> int:
+    async def post(self, body: str, headers: dict[str, str]) -> tuple[int, bytes]:
         connection = await self._idle.get()
         try:
             return await connection.post(body, headers)
@@ -129,8 +134,16 @@ async def send(
     """Sign and POST one command, timing it to the HTTP answer."""
     body, headers = commands.signed(text, user, name)
     sent, started = time.time(), time.perf_counter()
-    status = await target.post(body, headers)
-    return Ack(name, app, sent, time.perf_counter() - started, status)
+    status, answer = await target.post(body, headers)
+    return Ack(name, app, sent, time.perf_counter() - started, status, acked_text(answer))
+
+
+def acked_text(body: bytes) -> str:
+    """The texts of an answer that came in the ack (a JSON message with blocks), or ""."""
+    if not body.startswith(b"{"):
+        return ""
+    message = json.loads(body)
+    return "\n".join(texts(message)) if message.get("blocks") else ""
 
 
 async def open_loop(
