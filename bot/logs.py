@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from bot.settings import Settings
 
@@ -52,15 +53,27 @@ def configure_logging(secrets: Iterable[str], *, level: int = logging.INFO) -> R
 
 
 def secrets_of(settings: Settings) -> list[str]:
-    """Every secret-bearing setting's value (tokens, keys, the Redis URL with its password)."""
+    """Every secret-bearing setting's value (tokens, keys, the Redis password)."""
     values = [
         settings.slack_bot_token,
         settings.slack_signing_secret,
         settings.slack_app_token,
-        settings.redis_url,
+        *(redis_passwords(settings.redis_url) if settings.redis_url else []),
     ]
     if settings.sevenmoor:
         values.append(settings.sevenmoor.api_secret)
     if settings.tencent:
         values.append(settings.tencent.secret_key)
     return [v for v in values if v]
+
+
+def redis_passwords(url: str) -> list[str]:
+    """The credentials in a Redis URL, and nothing else of it: a URL without a password is no
+    secret, and masking all of it would hide which Redis an operator is looking at."""
+    parts = urlsplit(url)
+    # "redis://secret@host" passes the secret as the only credential, in the user's place.
+    found = [parts.password or ("" if parts.password is not None else parts.username or "")]
+    found = [value for value in found if value]
+    found += [unquote(value) for value in found]  # as written in the URL, and as Redis gets it
+    found += parse_qs(parts.query).get("password", [])
+    return sorted(set(found))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import logging
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -37,6 +38,25 @@ def test_secrets_of_lists_every_secret_bearing_setting(secret_settings: Settings
     assert BOT_TOKEN in found and SIGNING_SECRET in found
     assert secret_settings.sevenmoor.api_secret in found
     assert secret_settings.tencent.secret_key in found
+
+
+@pytest.mark.parametrize(
+    ("url", "secrets"),
+    [
+        ("redis://127.0.0.1:6379/0", []),  # no password: the address stays readable
+        ("redis://:s3cr%21t@redis.internal:6379/0", ["s3cr!t", "s3cr%21t"]),
+        ("redis://deskbot:hunter2@redis.internal/1", ["hunter2"]),
+        ("redis://hunter2@redis.internal", ["hunter2"]),  # the password in the user's place
+        ("redis://redis.internal/0?password=hunter2", ["hunter2"]),
+    ],
+)
+def test_only_the_password_of_a_redis_url_is_a_secret(
+    secret_settings: Settings, url: str, secrets: list[str]
+) -> None:
+    found = secrets_of(replace(secret_settings, redis_url=url))
+
+    assert url not in found or secrets == [url]
+    assert [s for s in found if s in url or s in secrets] == sorted(secrets)
 
 
 def test_configured_logging_masks_secrets_in_messages_arguments_and_tracebacks(
