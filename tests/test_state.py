@@ -362,9 +362,7 @@ def test_form_claims_survive_a_restart(open_store: Callable[..., StateStore]) ->
     assert open_store().claim_form("V0FORM01") is False
 
 
-def test_old_form_claims_are_forgotten_after_retention(
-    db_path: Path, clock: FakeClock
-) -> None:
+def test_old_form_claims_are_forgotten_after_retention(db_path: Path, clock: FakeClock) -> None:
     store = SqliteStateStore(db_path, clock=clock)
     assert store.claim_form("V0FORM01")
     clock.advance(DEFAULT_RETENTION + 1)
