@@ -38,15 +38,8 @@ from typing import Any
 from bot.desk import Desk
 from bot.errors import DeskError
 from bot.models import GroupClaims, Reading
-from bot.settings import Settings, SevenMoorSettings, TencentSettings
-from bot.simulator import (
-    SIM_SEVENMOOR_ACCOUNT_ID,
-    SIM_SEVENMOOR_API_SECRET,
-    SIM_TENCENT_ADMIN,
-    SIM_TENCENT_SDKAPPID,
-    SIM_TENCENT_SECRET_KEY,
-    Simulator,
-)
+from bot.settings import Settings
+from bot.simulator import Simulator, vendor_settings
 from bot.vendors import sevenmoor, tencent
 
 RESULTS = Path(__file__).with_name("results-facade.json")
@@ -126,16 +119,10 @@ def percentile(values: list[float], share: float) -> float:
 
 
 def settings_for(url: str, state_dir: Path) -> Settings:
+    seven_moor, tencent_im = vendor_settings(url)
     return Settings(
-        sevenmoor=SevenMoorSettings(
-            host=url, account_id=SIM_SEVENMOOR_ACCOUNT_ID, api_secret=SIM_SEVENMOOR_API_SECRET
-        ),
-        tencent=TencentSettings(
-            host=url,
-            sdkappid=SIM_TENCENT_SDKAPPID,
-            secret_key=SIM_TENCENT_SECRET_KEY,
-            admin=SIM_TENCENT_ADMIN,
-        ),
+        sevenmoor=seven_moor,
+        tencent=tencent_im,
         admins=frozenset({ADMIN}),
         state_path=state_dir / "bench.sqlite3",
     )

@@ -176,14 +176,7 @@ def serve_http(app: Any, *, host: str, port: int, threads: int) -> None:
 
 
 def _simulate(args: argparse.Namespace) -> int:
-    from bot.simulator import (
-        SIM_SEVENMOOR_ACCOUNT_ID,
-        SIM_SEVENMOOR_API_SECRET,
-        SIM_TENCENT_ADMIN,
-        SIM_TENCENT_SDKAPPID,
-        SIM_TENCENT_SECRET_KEY,
-        Simulator,
-    )
+    from bot.simulator import Simulator, vendor_environment
 
     def announce(url: str) -> None:
         """Printed once the port is bound, so a script can wait for this line (--port 0 works)."""
@@ -192,12 +185,8 @@ def _simulate(args: argparse.Namespace) -> int:
             "Point deskbot at it with these settings (the simulator's own built-in demo credentials;"
         )
         print("they open nothing but this local simulator):")
-        print(
-            f"  SEVENMOOR_HOST={url}\n  SEVENMOOR_ACCOUNT_ID={SIM_SEVENMOOR_ACCOUNT_ID}\n  SEVENMOOR_API_SECRET={SIM_SEVENMOOR_API_SECRET}"
-        )
-        print(
-            f"  TENCENT_IM_HOST={url}\n  TENCENT_IM_SDKAPPID={SIM_TENCENT_SDKAPPID}\n  TENCENT_IM_SECRET_KEY={SIM_TENCENT_SECRET_KEY}\n  TENCENT_IM_ADMIN={SIM_TENCENT_ADMIN}"
-        )
+        for name, value in vendor_environment(url).items():
+            print(f"  {name}={value}")
         sys.stdout.flush()
 
     try:

@@ -19,15 +19,8 @@ from slack_sdk import WebClient
 from bot.app import create_app
 from bot.clock import FakeClock
 from bot.desk import Desk
-from bot.settings import Settings, SevenMoorSettings, TencentSettings
-from bot.simulator import (
-    SIM_SEVENMOOR_ACCOUNT_ID,
-    SIM_SEVENMOOR_API_SECRET,
-    SIM_TENCENT_ADMIN,
-    SIM_TENCENT_SDKAPPID,
-    SIM_TENCENT_SECRET_KEY,
-    Simulator,
-)
+from bot.settings import Settings
+from bot.simulator import Simulator, vendor_settings
 from tests.redis.server import RedisServer, running_redis
 from tests.slack_fakes import ADMIN_USER_ID, BOT_TOKEN, SIGNING_SECRET, FakeSlackWebApi
 from tests.slack_fakes.fixtures import slack_api, slack_client, socket_mode_server
@@ -92,21 +85,13 @@ def simulator(clock: FakeClock) -> Iterator[Simulator]:
 def make_settings(
     simulator_url: str, slack_url: str, state_path: Path, **overrides: object
 ) -> Settings:
+    sevenmoor, tencent = vendor_settings(simulator_url)
     values: dict[str, object] = {
         "slack_bot_token": BOT_TOKEN,
         "slack_signing_secret": SIGNING_SECRET,
         "slack_api_url": slack_url,
-        "sevenmoor": SevenMoorSettings(
-            host=simulator_url,
-            account_id=SIM_SEVENMOOR_ACCOUNT_ID,
-            api_secret=SIM_SEVENMOOR_API_SECRET,
-        ),
-        "tencent": TencentSettings(
-            host=simulator_url,
-            sdkappid=SIM_TENCENT_SDKAPPID,
-            secret_key=SIM_TENCENT_SECRET_KEY,
-            admin=SIM_TENCENT_ADMIN,
-        ),
+        "sevenmoor": sevenmoor,
+        "tencent": tencent,
         "admins": frozenset({ADMIN_USER_ID}),
         "audit_channel": AUDIT_CHANNEL,
         "agent_map": {ADMIN_USER_ID: MAPPED_AGENT},

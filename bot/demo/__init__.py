@@ -23,15 +23,8 @@ from slack_sdk.signature import SignatureVerifier
 from bot.app import create_app
 from bot.demo.standin import SlackStandIn
 from bot.demo.terminal import render_message, render_modal
-from bot.settings import Settings, SevenMoorSettings, TencentSettings
-from bot.simulator import (
-    SIM_SEVENMOOR_ACCOUNT_ID,
-    SIM_SEVENMOOR_API_SECRET,
-    SIM_TENCENT_ADMIN,
-    SIM_TENCENT_SDKAPPID,
-    SIM_TENCENT_SECRET_KEY,
-    Simulator,
-)
+from bot.settings import Settings
+from bot.simulator import Simulator, vendor_settings
 
 SIGNING_SECRET = "demo-signing-secret"
 ADMIN, SUPERVISOR = "U0DEMOLIN", "U0DEMOMEI"
@@ -187,21 +180,13 @@ class DemoSlack:
 
 
 def demo_settings(simulator_url: str, slack_url: str, state_path: Path) -> Settings:
+    sevenmoor, tencent = vendor_settings(simulator_url)
     return Settings(
         slack_bot_token="xoxb-demo-token",
         slack_signing_secret=SIGNING_SECRET,
         slack_api_url=slack_url,
-        sevenmoor=SevenMoorSettings(
-            host=simulator_url,
-            account_id=SIM_SEVENMOOR_ACCOUNT_ID,
-            api_secret=SIM_SEVENMOOR_API_SECRET,
-        ),
-        tencent=TencentSettings(
-            host=simulator_url,
-            sdkappid=SIM_TENCENT_SDKAPPID,
-            secret_key=SIM_TENCENT_SECRET_KEY,
-            admin=SIM_TENCENT_ADMIN,
-        ),
+        sevenmoor=sevenmoor,
+        tencent=tencent,
         admins=frozenset({ADMIN}),
         audit_channel="C0DEMOAUDIT",
         agent_map={ADMIN: "8010"},

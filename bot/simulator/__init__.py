@@ -19,6 +19,8 @@ from bot.simulator.credentials import (
     SIM_TENCENT_ADMIN,
     SIM_TENCENT_SDKAPPID,
     SIM_TENCENT_SECRET_KEY,
+    vendor_environment,
+    vendor_settings,
 )
 from bot.simulator.faults import FaultError, Faults, FaultSwitches
 from bot.simulator.recorder import Call
@@ -47,4 +49,6 @@ __all__ = [
     "Simulator",
     "SkillGroup",
     "World",
+    "vendor_environment",
+    "vendor_settings",
 ]

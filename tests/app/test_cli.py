@@ -25,8 +25,13 @@ from bot.budget import Budget
 from bot.cli import main
 from bot.clock import SYSTEM_CLOCK
 from bot.doctor import Check, checks, run_checks
-from bot.settings import Settings, SevenMoorSettings
-from bot.simulator import SIM_SEVENMOOR_ACCOUNT_ID, SIM_SEVENMOOR_API_SECRET, Simulator
+from bot.settings import Settings
+from bot.simulator import (
+    SIM_SEVENMOOR_ACCOUNT_ID,
+    SIM_SEVENMOOR_API_SECRET,
+    Simulator,
+    vendor_settings,
+)
 from bot.vendors.sevenmoor import SevenMoorClient
 from tests.slack_fakes import APP_TOKEN, BOT_TOKEN, FakeSlackWebApi, FakeSocketModeServer
 
@@ -381,9 +386,7 @@ def test_simulate_serves_both_vendors_on_loopback(
     first = read_line(process, PROCESS_TIMEOUT)  # printed once the port is bound
     assert first.startswith(f"Simulating 7moor and Tencent IM Desk at {url}")
     client = SevenMoorClient(
-        SevenMoorSettings(
-            host=url, account_id=SIM_SEVENMOOR_ACCOUNT_ID, api_secret=SIM_SEVENMOOR_API_SECRET
-        ),
+        vendor_settings(url)[0],
         budget=Budget(clock=SYSTEM_CLOCK),
         clock=SYSTEM_CLOCK,
     )
