@@ -104,6 +104,19 @@ def conflict_reply(error: ChangeConflictWithState) -> Reply:
     return Reply(text=escape(error.sentence), blocks=blocks)
 
 
+def conflict_summary(error: ChangeConflictWithState) -> str:
+    """A refused change for a modal: why, the list as it is now, and how to start again."""
+    again = f"To start again from this list: `/desk members {escape(error.current.exten)}`."
+    return "\n".join(
+        [
+            f":no_entry: {escape(error.sentence)}",
+            error.next_step,
+            *member_lines(error.current.members),
+            again,
+        ]
+    )
+
+
 def last_changed(group: SkillGroup) -> str:
     """When 7moor last saw the group change. Its times carry no zone; they are China time."""
     return f"Last changed in 7moor: {escape(group.update_time or 'unknown')} (China time, UTC+8)"

@@ -15,10 +15,18 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
+from bot.changes import ChangeConflictWithState, ChangeResult
 from bot.desk import Desk
 from bot.errors import DeskError
 from bot.models import Member
+from handlers.failures import answer_safely
 from handlers.render import Reply, escape, section
+from handlers.render.changes import (
+    change_reply,
+    change_summary,
+    conflict_reply,
+    conflict_summary,
+)
 
 if TYPE_CHECKING:
     from handlers.commands.registry import Invocation
@@ -121,6 +129,42 @@ def post_outcome(respond_to: RespondTo, response_url: str, reply: Reply, logger:
         logger.warning("the channel refused a modal's outcome: HTTP %s", answer.status_code)
         return False
     return True
+
+
+def finish_change(
+    change: Callable[[], ChangeResult],
+    *,
+    what: str,
+    response_url: str,
+    view_id: str,
+    title: str,
+    client: WebClient,
+    respond_to: RespondTo,
+    logger: Logger,
+) -> None:
+    """Make a form's change, post its outcome where the command was typed (with Undo), then
+    show it in the modal, which says whether the post made it."""
+    result: ChangeResult | None = None
+    conflict: ChangeConflictWithState | None = None
+
+    def work() -> Reply:
+        nonlocal result, conflict
+        try:
+            result = change()
+        except ChangeConflictWithState as error:
+            conflict = error
+            return conflict_reply(error)
+        return change_reply(result, actor=result.record.user_id)
+
+    reply = answer_safely(logger, what, work, writes=True)
+    posted = post_outcome(respond_to, response_url, reply, logger)
+    if result is not None:
+        text = change_summary(result, posted=posted)
+    elif conflict is not None:
+        text = conflict_summary(conflict)
+    else:  # the sentence and next step of the error, or the apology
+        text = reply.blocks[0].text.text
+    show_outcome(client, view_id, title, text, logger)
 
 
 def show_outcome(

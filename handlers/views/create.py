@@ -14,25 +14,20 @@ from slack_sdk.models.blocks import (
     StaticSelectElement,
 )
 
-from bot.changes import ChangeResult
 from bot.desk import Desk
-from bot.errors import DeskError
 from bot.models import ASSIGN_RULES, MEMORY_TIMES, NewGroup
-from handlers.failures import apology, explain
-from handlers.render import Reply, escape
-from handlers.render.changes import change_reply, change_summary
+from handlers.render import Reply
 from handlers.render.reads import ASSIGN_RULES as RULE_NAMES
 from handlers.render.reads import MEMORY
 from handlers.views.common import (
     RespondTo,
+    finish_change,
     first_delivery,
     metadata,
     modal,
     notice_modal,
     open_view,
     parse_member_lines,
-    post_outcome,
-    show_outcome,
 )
 
 if TYPE_CHECKING:
@@ -156,20 +151,13 @@ def handle_create_submission(
         response_action="update",
         view=notice_modal(TITLE, ":hourglass_flowing_sand: Creating the group in 7moor…"),
     )
-    actor = body["user"]["id"]
-    result: ChangeResult | None = None
-    try:
-        result = desk.create_group(actor, group)
-    except DeskError as error:
-        reply = explain(logger, "creating a group", error)
-        text = f":warning: {escape(error.sentence)}\n{error.next_step}"
-    except Exception:
-        reply = apology(logger, "creating a group", writes=True)
-        text = reply.blocks[0].text.text
-    else:
-        reply = change_reply(result, actor=actor)
-        text = ""
-    posted = post_outcome(respond_to, metadata(view).get("r", ""), reply, logger)
-    if result is not None:
-        text = change_summary(result, posted=posted)
-    show_outcome(client, view["id"], TITLE, text, logger)
+    finish_change(
+        lambda: desk.create_group(body["user"]["id"], group),
+        what="creating a group",
+        response_url=metadata(view).get("r", ""),
+        view_id=view["id"],
+        title=TITLE,
+        client=client,
+        respond_to=respond_to,
+        logger=logger,
+    )

@@ -10,23 +10,19 @@ from slack_bolt import Ack
 from slack_sdk import WebClient
 from slack_sdk.models.blocks import InputBlock, PlainTextInputElement
 
-from bot.changes import ChangeConflictWithState, ChangeResult, GroupVersion
+from bot.changes import GroupVersion
 from bot.desk import Desk
 from bot.errors import DeskError
-from handlers.failures import apology, explain
 from handlers.render import Reply, context, escape, section, sections
 from handlers.render.changes import (
-    change_reply,
-    change_summary,
-    conflict_reply,
     diff_lines,
     last_changed,
-    member_lines,
 )
 from handlers.views.common import (
     RespondTo,
     decode_members,
     encode_members,
+    finish_change,
     first_delivery,
     fits_metadata,
     member_text,
@@ -35,7 +31,6 @@ from handlers.views.common import (
     notice_modal,
     open_loading_view,
     parse_member_lines,
-    post_outcome,
     show_outcome,
 )
 
@@ -183,33 +178,15 @@ def handle_members_confirmation(
         view=notice_modal(TITLE, ":hourglass_flowing_sand: Saving and checking with 7moor…"),
     )
     state = metadata(view)
-    actor = body["user"]["id"]
-    result: ChangeResult | None = None
-    try:
-        result = desk.edit_members(
-            actor, GroupVersion.from_token(state["v"]), decode_members(state["d"])
-        )
-    except ChangeConflictWithState as error:
-        reply = conflict_reply(error)
-        again = f"To start again from this list: `/desk members {escape(error.current.exten)}`."
-        text = "\n".join(
-            [
-                f":no_entry: {escape(error.sentence)}",
-                error.next_step,
-                *member_lines(error.current.members),
-                again,
-            ]
-        )
-    except DeskError as error:
-        reply = explain(logger, "saving a member list", error)
-        text = f":warning: {escape(error.sentence)}\n{error.next_step}"
-    except Exception:
-        reply = apology(logger, "saving a member list", writes=True)
-        text = reply.blocks[0].text.text
-    else:
-        reply = change_reply(result, actor=actor)
-        text = ""
-    posted = post_outcome(respond_to, state.get("r", ""), reply, logger)
-    if result is not None:
-        text = change_summary(result, posted=posted)
-    show_outcome(client, view["id"], TITLE, text, logger)
+    finish_change(
+        lambda: desk.edit_members(
+            body["user"]["id"], GroupVersion.from_token(state["v"]), decode_members(state["d"])
+        ),
+        what="saving a member list",
+        response_url=state.get("r", ""),
+        view_id=view["id"],
+        title=TITLE,
+        client=client,
+        respond_to=respond_to,
+        logger=logger,
+    )
