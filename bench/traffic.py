@@ -17,13 +17,13 @@ name, so its answer can be found later.
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from bench.slack_stub import SlackStub, texts
+from handlers.commands.desk import answer_in_ack
 from tests.slack_fakes import SIGNING_SECRET, signed_headers, slash_command_body
 
 START_DELAY = 0.5  # seconds between building the schedule and its first command
@@ -139,11 +139,9 @@ async def send(
 
 
 def acked_text(body: bytes) -> str:
-    """The texts of an answer that came in the ack (a JSON message with blocks), or ""."""
-    if not body.startswith(b"{"):
-        return ""
-    message = json.loads(body)
-    return "\n".join(texts(message)) if message.get("blocks") else ""
+    """The texts of an answer that came in the ack, or ""."""
+    message = answer_in_ack(body.decode())
+    return "\n".join(texts(message)) if message else ""
 
 
 async def open_loop(

@@ -25,6 +25,7 @@ from bot.demo.standin import SlackStandIn
 from bot.demo.terminal import render_message, render_modal
 from bot.settings import Settings
 from bot.simulator import Simulator, vendor_settings
+from handlers.commands.desk import answer_in_ack
 
 SIGNING_SECRET = "demo-signing-secret"
 ADMIN, SUPERVISOR = "U0DEMOLIN", "U0DEMOMEI"
@@ -156,7 +157,7 @@ class DemoSlack:
         if response.status != 200:
             self._out(f"  Slack got HTTP {response.status}")
             return {}
-        in_ack = _acked_answer(response.body or "")
+        in_ack = answer_in_ack(response.body or "")
         answers = [in_ack] if in_ack else self._slack.wait_for(name)
         for answer in answers:
             self._out(render_message(answer, PEOPLE))
@@ -268,14 +269,6 @@ def play(slack: DemoSlack, simulator: Simulator, out: Callable[[str], None]) -> 
         f"\n  ({len(slack.audit_posts())} audit post(s) went to the audit channel, one per change or send.)"
     )
     out("\nThat was the demo. Next: `make test`, then see README.md to connect your own Slack app.")
-
-
-def _acked_answer(body: str) -> dict[str, Any] | None:
-    """The answer the bot gave in the ack itself (it does when the answer is quick)."""
-    if not body.startswith("{"):
-        return None
-    message: dict[str, Any] = json.loads(body)
-    return message if message.get("blocks") else None
 
 
 def _has_input(view: dict[str, Any]) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import json
 import threading
 from logging import Logger
 from typing import Any
@@ -105,6 +106,15 @@ class AckOnce:
             self._ack(self._placeholder)
         else:
             self._ack()
+
+
+def answer_in_ack(body: str) -> dict[str, Any] | None:
+    """The message an ack's body carries when `AckOnce` answered in it (JSON with blocks);
+    None for an empty ack or the plain-text placeholder. For Slack stand-ins and tests."""
+    if not body.startswith("{"):
+        return None
+    message: dict[str, Any] = json.loads(body)
+    return message if message.get("blocks") else None
 
 
 def deliver(respond: Respond, reply: Reply, logger: Logger, what: str) -> None:

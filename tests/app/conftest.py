@@ -17,6 +17,7 @@ import pytest
 from slack_bolt import App, BoltResponse
 
 import handlers.commands.desk
+from handlers.commands.desk import answer_in_ack
 from tests.conftest import SUPERVISOR_USER_ID
 from tests.slack_fakes import (
     FakeSlackWebApi,
@@ -108,10 +109,7 @@ def ask(app: App, slack_api: FakeSlackWebApi) -> Ask:
 
 def acked_answer(response: BoltResponse) -> dict[str, Any] | None:
     """The answer Slack got in the ack itself (deskbot answers there when it is quick)."""
-    if not (response.body or "").startswith("{"):
-        return None  # empty, or a plain "looking that up…" text
-    message: dict[str, Any] = json.loads(response.body)
-    return message if message.get("blocks") else None
+    return answer_in_ack(response.body or "")
 
 
 def answers_to(
